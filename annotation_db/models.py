@@ -1,0 +1,289 @@
+"""SQLModel tables: everything the product stores.
+
+Items to review are raster tiles with their vector instances (geo projects) or clips
+(audio-visual projects). Models write proposals; people write verdicts against them.
+Verdicts are append-only: a later verdict by the same person on the same item supersedes
+an earlier one, and nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timezone-naive UTC now (SQLite stores no zone)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _json_column() -> Any:
+    return Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Role(str, enum.Enum):
+    annotator = "annotator"
+    researcher = "researcher"
+    admin = "admin"
+
+
+class ProjectKind(str, enum.Enum):
+    railway = "railway"
+    buildings = "buildings"
+    localization = "localization"
+    sync = "sync"
+    clip_verification = "clip-verification"
+
+    @property
+    def is_geo(self) -> bool:
+        return self in (ProjectKind.railway, ProjectKind.buildings)
+
+    @property
+    def model_name(self) -> Optional[str]:
+        """The model family that proposes for this kind of project."""
+        return {
+            ProjectKind.railway: "autocorrect",
+            ProjectKind.buildings: "autocorrect",
+            ProjectKind.localization: "localizer",
+            ProjectKind.sync: "avst",
+        }.get(self)
+
+
+class VerdictKind(str, enum.Enum):
+    geometry = "geometry"  # AutoCorrect: final geometry of one instance
+    boxes = "boxes"  # VGG-SS stage 2: boxes on the centre frame
+    sound = "sound"  # VGG-SS stage 3: does the boxed object make this sound?
+    sync = "sync"  # AVST: category, in-sync flag, offset
+    clip = "clip"  # VGG-Sound stage 4: is the label right for this clip?
+
+
+class GeometryAction(str, enum.Enum):
+    accepted = "accepted"  # the model's correction is right
+    original = "original"  # the noisy input was right after all
+    adjusted = "adjusted"  # a person moved / rotated it
+    not_visible = "not_visible"  # nothing in the image to align to
+    obsolete = "obsolete"  # the object no longer exists
+
+
+class Answer(str, enum.Enum):
+    yes = "yes"
+    no = "no"
+    not_sure = "not_sure"
+
+
+class SyncCategory(str, enum.Enum):
+    """Thesis Table 6.1."""
+
+    evident = "evident"  # audio-visually evident
+    uniform_ambient = "uniform_ambient"  # uniform or ambient sound
+    no_source = "no_source"  # no sound or no visible source
+
+
+class JobStatus(str, enum.Enum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class JobKind(str, enum.Enum):
+    train = "train"
+    evaluate = "evaluate"
+    predict = "predict"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, min_length=1)
+    password_hash: Optional[str] = None  # None: a system account that cannot log in
+    role: Role = Field(default=Role.annotator)
+    is_system: bool = False  # e.g. the source of imported reference annotations
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "projects"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, min_length=1)
+    kind: ProjectKind
+    description: str = ""
+    annotators_per_item: int = Field(default=1, ge=1)  # 2 asks for overlap (consensus)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: Optional[int] = Field(default=None, foreign_key="users.id")
+    active_model_version_id: Optional[int] = Field(default=None, foreign_key="model_versions.id")
+
+
+class Raster(SQLModel, table=True):
+    """A georeferenced image tile; the unit of work on geo projects."""
+
+    __tablename__ = "rasters"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    name: str
+    path: str
+    crs: str  # WKT of the raster's CRS: instance geometries are stored in it
+    width: int
+    height: int
+    band_count: int
+    transform: list[float] = Field(sa_column=Column(JSON, nullable=False))  # affine a..f
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Instance(SQLModel, table=True):
+    """One vector annotation (railway track, building) as imported, in its raster's CRS."""
+
+    __tablename__ = "instances"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    raster_id: int = Field(foreign_key="rasters.id", index=True)
+    source_id: str = ""  # feature id in the imported file
+    geometry_wkt: str  # raster CRS
+    source_crs: str  # the annotation file's CRS (WKT); exports go back to it
+    properties: Optional[dict] = _json_column()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Clip(SQLModel, table=True):
+    """An audio-visual clip; the unit of work on localisation, sync and verification projects."""
+
+    __tablename__ = "clips"
+    __table_args__ = (UniqueConstraint("project_id", "key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    key: str  # "<youtube id>_<start, 6 digits>" (the VGG-Sound / VGG-SS naming) or the file stem
+    media_path: Optional[str] = None  # None when the media is missing (e.g. VGG-SS boxes only)
+    label: Optional[str] = Field(default=None, index=True)
+    split: Optional[str] = None
+    youtube_id: Optional[str] = None
+    start_seconds: Optional[float] = None
+    duration: Optional[float] = None
+    fps: Optional[float] = None
+    sample_rate: Optional[int] = None
+    width: Optional[int] = None
+    height: Optional[int] = None
+    sync_category: Optional[SyncCategory] = None  # generator ground truth, when known
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ModelVersion(SQLModel, table=True):
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("model", "version"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    model: str = Field(index=True)  # autocorrect | localizer | avst
+    version: str  # human-readable, e.g. "autocorrect-railway-demo-1"
+    project_id: Optional[int] = Field(default=None, foreign_key="projects.id")
+    path: str
+    sha256: str
+    parent_id: Optional[int] = Field(default=None, foreign_key="model_versions.id")
+    job_id: Optional[int] = Field(default=None, foreign_key="training_jobs.id")
+    config: Optional[dict] = _json_column()
+    metrics: Optional[dict] = _json_column()
+    data_cutoff: Optional[datetime] = None
+    verdict_ids: Optional[list] = _json_column()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Proposal(SQLModel, table=True):
+    """A model's output for one item, stamped with the version that made it."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (
+        CheckConstraint("(instance_id IS NULL) <> (clip_id IS NULL)", name="one_item"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    instance_id: Optional[int] = Field(default=None, foreign_key="instances.id", index=True)
+    clip_id: Optional[int] = Field(default=None, foreign_key="clips.id", index=True)
+    model: str
+    model_version: str
+    model_version_id: Optional[int] = Field(default=None, foreign_key="model_versions.id")
+    # autocorrect: {"geometry_wkt", "transform": [dx_px, dy_px, theta_rad]}; localizer:
+    # {"boxes": [[x1,y1,x2,y2,score]], "heatmap_path"}; avst: {"offset_frames", "scores"}
+    payload: Optional[dict] = _json_column()
+    uncertainty: Optional[float] = None  # review queues show the most uncertain first
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Verdict(SQLModel, table=True):
+    """A person's decision on one item; who, when and against which proposal."""
+
+    __tablename__ = "verdicts"
+    __table_args__ = (
+        CheckConstraint("(instance_id IS NULL) <> (clip_id IS NULL)", name="one_item"),
+        Index("ix_verdicts_item", "project_id", "kind", "instance_id", "clip_id"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    kind: VerdictKind
+    instance_id: Optional[int] = Field(default=None, foreign_key="instances.id")
+    clip_id: Optional[int] = Field(default=None, foreign_key="clips.id")
+    proposal_id: Optional[int] = Field(default=None, foreign_key="proposals.id")
+    source: str = "app"  # app | cli | import:<file name>
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    # geometry
+    action: Optional[GeometryAction] = None
+    final_geometry_wkt: Optional[str] = None  # raster CRS
+    dx_m: Optional[float] = None
+    dy_m: Optional[float] = None
+    rotation_deg: Optional[float] = None
+    # boxes: [[x1, y1, x2, y2], ...] normalised to the centre frame
+    boxes: Optional[list] = _json_column()
+    cannot_localise: Optional[bool] = None
+    # sound and clip verdicts
+    answer: Optional[Answer] = None
+    # sync
+    category: Optional[SyncCategory] = None
+    in_sync: Optional[bool] = None
+    offset_frames: Optional[int] = None  # at 25 fps; positive when the audio comes late
+    note: str = ""
+
+
+class Assignment(SQLModel, table=True):
+    """An item leased to one annotator; others do not get it until the lease expires."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        CheckConstraint("(raster_id IS NULL) <> (clip_id IS NULL)", name="one_item"),
+        Index("ix_assignments_item", "project_id", "raster_id", "clip_id"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    raster_id: Optional[int] = Field(default=None, foreign_key="rasters.id")
+    clip_id: Optional[int] = Field(default=None, foreign_key="clips.id")
+    leased_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    completed_at: Optional[datetime] = None
+
+
+class TrainingJob(SQLModel, table=True):
+    __tablename__ = "training_jobs"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: JobKind
+    model: str  # autocorrect | localizer | avst
+    project_id: Optional[int] = Field(default=None, foreign_key="projects.id")
+    params: Optional[dict] = _json_column()
+    launched_by: Optional[int] = Field(default=None, foreign_key="users.id")
+    status: JobStatus = Field(default=JobStatus.queued, index=True)
+    progress_step: int = 0
+    progress_total: int = 0
+    current_loss: Optional[float] = None
+    last_metric: Optional[dict] = _json_column()
+    worker: Optional[str] = None
+    attempts: int = 0
+    heartbeat_at: Optional[datetime] = None
+    cancel_requested: bool = False
+    log_path: Optional[str] = None
+    error: Optional[str] = None
+    produced_version_id: Optional[int] = Field(default=None, foreign_key="model_versions.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None

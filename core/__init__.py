@@ -1,0 +1,1 @@
+"""Models, data, geometry, media and metrics: no Streamlit here."""

@@ -1,0 +1,46 @@
+"""All run-time configuration in one place, read from environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("DATA_DIR", REPO_ROOT / "var")).resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Paths and tunables shared by the app, the CLIs and the workers."""
+
+    data_dir: Path = field(default_factory=_default_data_dir)
+    database_url: str = ""
+    lease_minutes: int = int(os.environ.get("LEASE_MINUTES", "30"))
+    sqlite_busy_timeout_ms: int = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "15000"))
+    demo_seed: int = int(os.environ.get("DEMO_SEED", "7"))
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            url = os.environ.get("DATABASE_URL") or f"sqlite:///{self.data_dir / 'annotation.db'}"
+            object.__setattr__(self, "database_url", url)
+
+    @property
+    def demo_dir(self) -> Path:
+        """Where the demo workspace's generated files live."""
+        return self.data_dir / "demo"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Server-side cuts of media and rendered imagery (safe to delete)."""
+        return self.data_dir / "cache"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (environment read once)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Seeded generators of demo and test data in the real file formats."""
