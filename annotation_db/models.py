@@ -12,17 +12,23 @@ import enum
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    """Timezone-naive UTC now (SQLite stores no zone)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    """Timezone-aware UTC now (SQLModel stores aware datetimes as UTC)."""
+    return datetime.now(timezone.utc)
 
 
 def _json_column() -> Any:
     return Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+def _late_foreign_key(target: str, name: str) -> Any:
+    """A nullable FK created after both tables exist (breaks project/version/job cycles)."""
+    return Field(default=None, sa_column=Column(
+        Integer, ForeignKey(target, use_alter=True, name=name), nullable=True))
 
 
 class Role(str, enum.Enum):
@@ -116,7 +122,8 @@ class Project(SQLModel, table=True):
     annotators_per_item: int = Field(default=1, ge=1)  # 2 asks for overlap (consensus)
     created_at: datetime = Field(default_factory=utcnow)
     created_by: Optional[int] = Field(default=None, foreign_key="users.id")
-    active_model_version_id: Optional[int] = Field(default=None, foreign_key="model_versions.id")
+    active_model_version_id: Optional[int] = _late_foreign_key(
+        "model_versions.id", "fk_projects_active_model_version")
 
 
 class Raster(SQLModel, table=True):
@@ -144,8 +151,9 @@ class Instance(SQLModel, table=True):
     project_id: int = Field(foreign_key="projects.id", index=True)
     raster_id: int = Field(foreign_key="rasters.id", index=True)
     source_id: str = ""  # feature id in the imported file
-    geometry_wkt: str  # raster CRS
+    geometry_wkt: str  # as imported, reprojected to the raster CRS: the noisy input
     source_crs: str  # the annotation file's CRS (WKT); exports go back to it
+    source_geometry_wkt: str  # as imported, in source_crs: untouched instances export exactly
     properties: Optional[dict] = _json_column()
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -168,7 +176,6 @@ class Clip(SQLModel, table=True):
     sample_rate: Optional[int] = None
     width: Optional[int] = None
     height: Optional[int] = None
-    sync_category: Optional[SyncCategory] = None  # generator ground truth, when known
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -283,7 +290,8 @@ class TrainingJob(SQLModel, table=True):
     cancel_requested: bool = False
     log_path: Optional[str] = None
     error: Optional[str] = None
-    produced_version_id: Optional[int] = Field(default=None, foreign_key="model_versions.id")
+    produced_version_id: Optional[int] = _late_foreign_key(
+        "model_versions.id", "fk_training_jobs_produced_version")
     created_at: datetime = Field(default_factory=utcnow)
     started_at: Optional[datetime] = None
     finished_at: Optional[datetime] = None

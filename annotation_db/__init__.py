@@ -1,0 +1,1 @@
+"""The annotation database: schema, sessions, import/export and the services the app calls."""

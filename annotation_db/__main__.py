@@ -1,0 +1,5 @@
+import sys
+
+from annotation_db.cli import main
+
+sys.exit(main())

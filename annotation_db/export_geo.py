@@ -1,0 +1,71 @@
+"""Export a geo project's final geometries in the annotations' original CRS."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+from sqlmodel import Session, select
+
+from annotation_db.models import GeometryAction, Instance, Proposal, Raster, User, VerdictKind
+from annotation_db.projects import get_project
+from annotation_db.verdicts import latest_proposals, latest_verdicts
+
+DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"}
+MOVED = (GeometryAction.accepted, GeometryAction.adjusted)
+
+
+def export_geo(session: Session, project: str, out: str | Path) -> gpd.GeoDataFrame:
+    """Write one feature per instance: its final geometry, verdict and model version."""
+    out = Path(out)
+    driver = DRIVERS.get(out.suffix.lower())
+    if driver is None:
+        raise ValueError(f"{out}: export to .gpkg or .geojson")
+    target = get_project(session, project)
+    instances = session.exec(select(Instance).where(Instance.project_id == target.id)
+                             .order_by(Instance.id)).all()
+    if not instances:
+        raise ValueError(f"project {project!r} has no instances to export")
+    frame = _final_geometries(session, target.id, instances)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.unlink(missing_ok=True)
+    frame.to_file(out, driver=driver)
+    return frame
+
+
+def _final_geometries(session: Session, project_id: int, instances: list[Instance]) -> gpd.GeoDataFrame:
+    verdicts = latest_verdicts(session, project_id, VerdictKind.geometry, humans_only=True)
+    proposals = latest_proposals(session, project_id)
+    rasters = {r.id: r for r in session.exec(select(Raster).where(Raster.project_id == project_id))}
+    users = {u.id: u.name for u in session.exec(select(User))}
+    export_crs = Counter(i.source_crs for i in instances).most_common(1)[0][0]
+    records, geometries = [], []
+    for instance in instances:
+        verdict = verdicts.get(instance.id)
+        proposal = proposals.get(instance.id)
+        geometries.append(_final_geometry(instance, verdict, rasters[instance.raster_id].crs,
+                                          export_crs))
+        if verdict is not None and verdict.proposal_id is not None:
+            proposal = session.get(Proposal, verdict.proposal_id)  # the one the person judged
+        records.append({
+            "instance_id": instance.source_id,
+            "tile": rasters[instance.raster_id].name,
+            "verdict": verdict.action.value if verdict else "unreviewed",
+            "model_version": proposal.model_version if proposal else None,
+            "reviewed_by": users.get(verdict.user_id) if verdict else None,
+            "reviewed_at": verdict.created_at.isoformat() if verdict else None,
+        })
+    return gpd.GeoDataFrame(records, geometry=geometries, crs=export_crs)
+
+
+def _final_geometry(instance: Instance, verdict, raster_crs: str, export_crs: str):
+    if verdict is not None and verdict.action in MOVED:
+        moved = gpd.GeoSeries.from_wkt([verdict.final_geometry_wkt], crs=raster_crs)
+        return moved.to_crs(export_crs).iloc[0]
+    original = shapely.from_wkt(instance.source_geometry_wkt)
+    if instance.source_crs == export_crs:
+        return original
+    return gpd.GeoSeries([original], crs=instance.source_crs).to_crs(export_crs).iloc[0]
+

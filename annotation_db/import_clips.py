@@ -1,0 +1,99 @@
+"""Import audio-visual clips (and VGG-Sound labels) into a localisation, sync or verification project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from annotation_db.models import Clip, ProjectKind
+from annotation_db.projects import ensure_project
+from annotation_db.reports import ImportReport, Progress
+from core.errors import InputError
+from core.media import MEDIA_SUFFIXES, MediaError, MediaInfo, probe
+from core.vggsound import LabelRow, parse_clip_key, read_labels_csv
+
+CLIP_TASKS = (ProjectKind.localization, ProjectKind.sync, ProjectKind.clip_verification)
+
+
+def import_clips(session: Session, project: str, task: str, clips: str | Path,
+                 labels: str | Path | None = None, skip_bad: bool = False,
+                 progress: Progress = None) -> ImportReport:
+    """Add every mp4/mkv/webm under `clips` that has audio; nothing is written if it raises."""
+    kind = ProjectKind(task)
+    if kind not in CLIP_TASKS:
+        raise ValueError(f"task must be one of {', '.join(k.value for k in CLIP_TASKS)}")
+    report = ImportReport(project=project, source=str(clips))
+    target = ensure_project(session, project, kind)
+    rows = read_labels_csv(labels) if labels else {}
+    paths = find_media(clips)
+    taken = set(session.exec(select(Clip.key).where(Clip.project_id == target.id)))
+    problems, seen = [], set()
+    for done, path in enumerate(paths):
+        if progress:
+            progress(done, len(paths), f"probing {path.name}")
+        key = path.stem
+        if key in taken or key in seen:
+            report.warnings.append(f"{path.name}: clip {key} is already in the project, skipped")
+            continue
+        try:
+            info = checked_media(path)
+        except InputError as exc:
+            problems.append((str(path), exc.problem))
+            continue
+        session.add(clip_row(target.id, key, path, info, rows.get(key)))
+        seen.add(key)
+        report.created["clips"] += 1
+        if rows and key not in rows:
+            report.warnings.append(f"{path.name}: no row in {Path(labels).name}; imported unlabelled")
+    report.refuse(problems, skip_bad, str(clips))
+    if not report.created["clips"] and not report.warnings:
+        raise InputError(clips, "no usable clip")
+    missing = sorted(set(rows) - seen - taken)
+    if missing:
+        report.warnings.append(f"{len(missing)} labelled clip(s) have no media file: "
+                               f"{', '.join(missing[:10])}")
+    session.flush()
+    return report
+
+
+def find_media(path: str | Path) -> list[Path]:
+    """Media files at `path` (a file, or a folder searched recursively), sorted."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise InputError(path, "no such file or folder")
+    found = sorted(p for p in path.rglob("*") if p.suffix.lower() in MEDIA_SUFFIXES)
+    if not found:
+        raise InputError(path, f"folder holds no {'/'.join(MEDIA_SUFFIXES)} files")
+    return found
+
+
+def checked_media(path: Path) -> MediaInfo:
+    """Probe facts of a clip; InputError unless it has both a picture and a sound stream."""
+    try:
+        info = probe(path)
+    except MediaError as exc:
+        raise InputError(path, "cannot be read as media (unreadable or truncated)") from exc
+    if not info.has_audio:
+        raise InputError(path, "media has no audio stream")
+    if not info.has_video:
+        raise InputError(path, "media has no video stream")
+    if info.duration <= 0:
+        raise InputError(path, "media has zero duration")
+    return info
+
+
+def clip_row(project_id: int, key: str, path: Path | None, info: MediaInfo | None,
+             label: LabelRow | None, label_text: str | None = None) -> Clip:
+    """A Clip row from a file's probe facts and its label (either may be missing)."""
+    parsed = parse_clip_key(key)
+    return Clip(
+        project_id=project_id, key=key, media_path=str(path.resolve()) if path else None,
+        label=label.label if label else label_text, split=label.split if label else None,
+        youtube_id=parsed[0] if parsed else None,
+        start_seconds=float(parsed[1]) if parsed else None,
+        duration=info.duration if info else None, fps=info.fps if info else None,
+        sample_rate=info.sample_rate if info else None,
+        width=info.width if info else None, height=info.height if info else None)

@@ -1,0 +1,144 @@
+"""Import GeoTIFF tiles and their vector annotations into a railway or buildings project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
+from sqlmodel import Session, select
+
+from annotation_db.models import Instance, Raster
+from annotation_db.projects import ensure_project
+from annotation_db.reports import ImportReport, Progress
+from core.errors import InputError
+from core.geodata import RasterMeta, find_rasters, geometry_problem, read_raster_meta, read_vectors
+
+
+def import_geo(session: Session, project: str, kind: str, rasters: str | Path,
+               annotations: str | Path, skip_bad: bool = False,
+               progress: Progress = None) -> ImportReport:
+    """Add rasters and the annotations that fall on them; nothing is written if it raises."""
+    report = ImportReport(project=project, source=str(annotations))
+    target = ensure_project(session, project, kind)
+    metas = _checked_rasters(find_rasters(rasters), report, skip_bad, progress)
+    metas = _new_rasters(session, target.id, metas, Path(rasters), report)
+    vectors = read_vectors(annotations)
+    vectors = _checked_features(vectors, kind, report, skip_bad, str(annotations))
+    owner = _assign_to_rasters(vectors, metas)
+    _check_overlap(owner, vectors, metas, Path(annotations), report)
+    source_crs = CRS.from_user_input(vectors.crs).to_wkt()
+    for index, meta in enumerate(metas):
+        raster = Raster(project_id=target.id, name=_raster_name(meta.path, Path(rasters)),
+                        path=str(meta.path), crs=meta.crs_wkt, width=meta.width,
+                        height=meta.height, band_count=meta.band_count,
+                        transform=list(meta.transform))
+        session.add(raster)
+        session.flush()
+        report.created["rasters"] += 1
+        mine = vectors[owner == index]
+        work = mine.to_crs(meta.crs_wkt).geometry
+        for (_, row), geometry in zip(mine.iterrows(), work):
+            session.add(Instance(
+                project_id=target.id, raster_id=raster.id, source_id=row["source_id"],
+                geometry_wkt=_wkt(geometry), source_crs=source_crs,
+                source_geometry_wkt=_wkt(row.geometry), properties=_properties(row)))
+            report.created["instances"] += 1
+        if mine.empty:
+            report.warnings.append(f"{meta.path.name}: no annotation falls on this raster")
+    session.flush()
+    return report
+
+
+def _checked_rasters(paths: list[Path], report: ImportReport, skip_bad: bool,
+                     progress: Progress) -> list[RasterMeta]:
+    metas, problems = [], []
+    for done, path in enumerate(paths):
+        if progress:
+            progress(done, len(paths), f"checking {path.name}")
+        try:
+            metas.append(read_raster_meta(path))
+        except InputError as exc:
+            problems.append((str(path), exc.problem))
+    report.refuse(problems, skip_bad, str(paths[0].parent if len(paths) > 1 else paths[0]))
+    if not metas:
+        raise InputError(paths[0].parent, "no usable raster")
+    return metas
+
+
+def _new_rasters(session: Session, project_id: int, metas: list[RasterMeta], root: Path,
+                 report: ImportReport) -> list[RasterMeta]:
+    taken = set(session.exec(select(Raster.name).where(Raster.project_id == project_id)))
+    fresh = [m for m in metas if _raster_name(m.path, root) not in taken]
+    for meta in metas:
+        if meta not in fresh:
+            report.warnings.append(f"{meta.path.name}: already in the project, left unchanged")
+    if not fresh:
+        raise InputError(root, "every raster is already in the project")
+    return fresh
+
+
+def _checked_features(vectors: gpd.GeoDataFrame, kind: str, report: ImportReport,
+                      skip_bad: bool, path: str) -> gpd.GeoDataFrame:
+    problems, keep = [], []
+    for source_id, geometry in zip(vectors["source_id"], vectors.geometry):
+        problem = geometry_problem(geometry, kind)
+        keep.append(problem is None)
+        if problem:
+            problems.append((f"feature {source_id}", problem))
+    report.refuse(problems, skip_bad, path)
+    kept = vectors[np.asarray(keep)]
+    if kept.empty:
+        raise InputError(path, "no usable feature")
+    return kept
+
+
+def _assign_to_rasters(vectors: gpd.GeoDataFrame, metas: list[RasterMeta]) -> np.ndarray:
+    """Index of the raster each feature overlaps most (-1: none)."""
+    best = np.full(len(vectors), -1)
+    best_overlap = np.zeros(len(vectors))
+    for index, meta in enumerate(metas):
+        geometries = vectors.to_crs(meta.crs_wkt).geometry.values
+        overlap = np.asarray(_overlap_measure(geometries, meta.footprint))
+        better = overlap > best_overlap
+        best[better], best_overlap[better] = index, overlap[better]
+    return best
+
+
+def _overlap_measure(geometries, footprint: BaseGeometry) -> np.ndarray:
+    inside = shapely.intersection(geometries, footprint)
+    return np.where(shapely.area(geometries) > 0, shapely.area(inside), shapely.length(inside))
+
+
+def _check_overlap(owner: np.ndarray, vectors: gpd.GeoDataFrame, metas: list[RasterMeta],
+                   path: Path, report: ImportReport) -> None:
+    if (owner < 0).all():
+        bounds = vectors.to_crs(metas[0].crs_wkt).total_bounds.round(1).tolist()
+        raise InputError(path, f"no annotation overlaps any raster (annotations span {bounds} "
+                               f"in {metas[0].path.name}'s CRS; rasters start at "
+                               f"{[round(v, 1) for v in metas[0].footprint.bounds]})")
+    outside = vectors["source_id"][owner < 0].tolist()
+    if outside:
+        report.warnings.append(f"{len(outside)} feature(s) lie outside every raster and were "
+                               f"not imported: {', '.join(outside[:10])}")
+
+
+def _raster_name(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if root.is_dir() else path.name
+
+
+def _wkt(geometry: BaseGeometry) -> str:
+    return shapely.to_wkt(geometry, rounding_precision=-1)
+
+
+def _properties(row) -> dict:
+    skip = {"geometry", "source_id"}
+    return {k: (v if isinstance(v, (bool, int, float, str)) or v is None else str(v))
+            for k, v in row.items() if k not in skip and not _is_nan(v)}
+
+
+def _is_nan(value) -> bool:
+    return isinstance(value, float) and np.isnan(value)

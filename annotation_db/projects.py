@@ -1,0 +1,39 @@
+"""Projects: create, find and list."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from annotation_db.models import Project, ProjectKind
+
+
+class ProjectError(ValueError):
+    """A project that does not exist, or exists with another kind."""
+
+
+def get_project(session: Session, name: str) -> Project:
+    """The project called `name`; ProjectError if there is none."""
+    project = session.exec(select(Project).where(Project.name == name)).first()
+    if project is None:
+        raise ProjectError(f"no project named {name!r}")
+    return project
+
+
+def ensure_project(session: Session, name: str, kind: ProjectKind | str, **fields) -> Project:
+    """The project `name`, created with `kind` if new; ProjectError if it has another kind."""
+    kind = ProjectKind(kind)
+    project = session.exec(select(Project).where(Project.name == name)).first()
+    if project is None:
+        if not name.strip():
+            raise ProjectError("project name is empty")
+        project = Project(name=name.strip(), kind=kind, **fields)
+        session.add(project)
+        session.flush()
+    elif project.kind != kind:
+        raise ProjectError(f"project {name!r} is a {project.kind.value} project, not {kind.value}")
+    return project
+
+
+def list_projects(session: Session) -> list[Project]:
+    """All projects, oldest first."""
+    return list(session.exec(select(Project).order_by(Project.id)))

@@ -1,0 +1,58 @@
+"""What an import did: counts, repairs, refusals and warnings, in words a person can act on."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from core.errors import InputError
+
+# progress(done, total, what) for progress bars in the app and the CLI
+Progress = Optional[Callable[[int, int, str], None]]
+MAX_LISTED = 20
+
+
+@dataclass
+class ImportReport:
+    """The outcome of one import, printed by the CLI and shown by the import page."""
+
+    project: str
+    source: str
+    created: Counter = field(default_factory=Counter)
+    repaired: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
+    warnings: list[str] = field(default_factory=list)
+
+    def refuse(self, problems: list[tuple[str, str]], skip_bad: bool, path: str) -> None:
+        """Record refused parts with --skip-bad; otherwise stop the import with one InputError."""
+        if not problems:
+            return
+        if not skip_bad:
+            listed = "; ".join(f"{what}: {why}" for what, why in problems[:MAX_LISTED])
+            more = f"; ... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+            raise InputError(path, f"{len(problems)} problem(s): {listed}{more}. Nothing was "
+                                   "imported; use --skip-bad to import the rest")
+        self.refused.extend(problems)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return {"project": self.project, "source": self.source, "created": dict(self.created),
+                "repaired": self.repaired, "refused": [{"what": w, "why": y} for w, y in self.refused],
+                "warnings": self.warnings}
+
+    def summary(self) -> str:
+        """A few lines for a terminal or a page."""
+        made = ", ".join(f"{n} {what}" for what, n in self.created.items()) or "nothing"
+        lines = [f"{self.source} -> project {self.project!r}: imported {made}"]
+        lines += _listed("repaired", self.repaired)
+        lines += _listed("refused", [f"{w}: {y}" for w, y in self.refused])
+        lines += _listed("warning", self.warnings)
+        return "\n".join(lines)
+
+
+def _listed(label: str, items: list[str]) -> list[str]:
+    shown = [f"  {label}: {item}" for item in items[:MAX_LISTED]]
+    if len(items) > MAX_LISTED:
+        shown.append(f"  ... and {len(items) - MAX_LISTED} more {label} lines")
+    return shown

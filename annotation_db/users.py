@@ -1,0 +1,69 @@
+"""User accounts: bcrypt-hashed passwords and roles."""
+
+from __future__ import annotations
+
+import bcrypt
+from sqlmodel import Session, func, select
+
+from annotation_db.models import Role, User
+
+MIN_PASSWORD_LENGTH = 8
+REFERENCE_USER = "reference"  # owns verdicts imported from public annotation files
+
+
+class AccessDenied(PermissionError):
+    """A user asked for something their role does not allow."""
+
+
+def hash_password(password: str) -> str:
+    """A bcrypt hash of `password`."""
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+
+
+def create_user(session: Session, name: str, role: Role | str, password: str) -> User:
+    """Add a user who can log in; ValueError on a taken name or a short password."""
+    name = name.strip()
+    if not name:
+        raise ValueError("user name is empty")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if session.exec(select(User).where(User.name == name)).first():
+        raise ValueError(f"user {name!r} already exists")
+    user = User(name=name, role=Role(role), password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, name: str, password: str) -> User | None:
+    """The user if name and password match, else None (system accounts never log in)."""
+    user = session.exec(select(User).where(User.name == name.strip())).first()
+    if user is None or user.password_hash is None:
+        bcrypt.checkpw(b"timing", bcrypt.hashpw(b"x", bcrypt.gensalt(4)))  # same cost either way
+        return None
+    if bcrypt.checkpw(password.encode("utf-8"), user.password_hash.encode("ascii")):
+        return user
+    return None
+
+
+def count_login_users(session: Session) -> int:
+    """How many accounts can log in (0 on a fresh database: the app asks for a first admin)."""
+    return session.exec(select(func.count()).select_from(User).where(
+        User.password_hash.is_not(None))).one()
+
+
+def system_user(session: Session, name: str = REFERENCE_USER) -> User:
+    """A non-login account that owns imported annotations, created on first use."""
+    user = session.exec(select(User).where(User.name == name)).first()
+    if user is None:
+        user = User(name=name, role=Role.annotator, is_system=True)
+        session.add(user)
+        session.flush()
+    return user
+
+
+def require_role(user: User, *roles: Role) -> None:
+    """AccessDenied unless `user` has one of `roles`."""
+    if user.role not in roles:
+        allowed = ", ".join(r.value for r in roles)
+        raise AccessDenied(f"{user.name} is {user.role.value}; this needs {allowed}")
