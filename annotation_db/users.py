@@ -67,3 +67,8 @@ def require_role(user: User, *roles: Role) -> None:
     if user.role not in roles:
         allowed = ", ".join(r.value for r in roles)
         raise AccessDenied(f"{user.name} is {user.role.value}; this needs {allowed}")
+
+
+def list_users(session: Session) -> list[User]:
+    """Accounts that can log in, by name."""
+    return list(session.exec(select(User).where(User.is_system.is_(False)).order_by(User.name)))

@@ -1,0 +1,46 @@
+"""Log in; on a database with no users, create the first admin instead."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from annotation_db.engine import session_scope
+from annotation_db.models import Role
+from annotation_db.users import MIN_PASSWORD_LENGTH, authenticate, count_login_users, create_user
+from ui.session import log_in
+
+with session_scope() as session:
+    first_run = count_login_users(session) == 0
+
+st.title("AV-Geo Review")
+if first_run:
+    st.info("No accounts yet: create the first admin account.")
+    with st.form("first_admin"):
+        name = st.text_input("Admin user name", value="admin")
+        password = st.text_input("Password", type="password",
+                                 help=f"At least {MIN_PASSWORD_LENGTH} characters")
+        repeat = st.text_input("Repeat password", type="password")
+        submitted = st.form_submit_button("Create admin and log in", type="primary")
+    if submitted:
+        if password != repeat:
+            st.error("The passwords do not match.")
+        else:
+            try:
+                with session_scope() as session:
+                    log_in(create_user(session, name, Role.admin, password))
+                st.rerun()
+            except ValueError as exc:
+                st.error(str(exc))
+else:
+    with st.form("login"):
+        name = st.text_input("User name")
+        password = st.text_input("Password", type="password")
+        submitted = st.form_submit_button("Log in", type="primary")
+    if submitted:
+        with session_scope() as session:
+            user = authenticate(session, name, password)
+        if user is None:
+            st.error("Unknown user name or wrong password.")
+        else:
+            log_in(user)
+            st.rerun()

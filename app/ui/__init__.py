@@ -1,0 +1,1 @@
+"""Reusable Streamlit UI building blocks for the app's pages."""
