@@ -19,7 +19,7 @@ from core.config import get_settings
 def _railway(root: Path, seed: int, session, progress: Progress):
     from core.synthetic.geo import generate_geo
 
-    data = generate_geo(kind="railway", tiles=3, size=512, seed=seed, out=root / "railway")
+    data = generate_geo(kind="railway", tiles=4, size=512, seed=seed, out=root / "railway")
     return import_geo(session, "demo-railway", "railway", data / "rasters",
                       data / "annotations.geojson", progress=progress)
 
@@ -27,7 +27,7 @@ def _railway(root: Path, seed: int, session, progress: Progress):
 def _buildings(root: Path, seed: int, session, progress: Progress):
     from core.synthetic.geo import generate_geo
 
-    data = generate_geo(kind="buildings", tiles=3, size=512, seed=seed + 1, out=root / "buildings")
+    data = generate_geo(kind="buildings", tiles=4, size=512, seed=seed + 1, out=root / "buildings")
     return import_geo(session, "demo-buildings", "buildings", data / "rasters",
                       data / "annotations.geojson", progress=progress)
 
@@ -35,7 +35,7 @@ def _buildings(root: Path, seed: int, session, progress: Progress):
 def _localization(root: Path, seed: int, session, progress: Progress):
     from core.synthetic.localization import generate_localization
 
-    data = generate_localization(clips=10, seed=seed + 2, out=root / "localization")
+    data = generate_localization(clips=16, seed=seed + 2, out=root / "localization")
     return import_clips(session, "demo-localization", "localization", data / "clips",
                         data / "labels.csv", progress=progress)
 
@@ -43,7 +43,7 @@ def _localization(root: Path, seed: int, session, progress: Progress):
 def _sync(root: Path, seed: int, session, progress: Progress):
     from core.synthetic.sync import generate_sync
 
-    data = generate_sync(clips=10, seed=seed + 3, out=root / "sync", min_duration=4.0,
+    data = generate_sync(clips=16, seed=seed + 3, out=root / "sync", min_duration=4.0,
                          max_duration=6.0)
     return import_clips(session, "demo-sync", "sync", data / "clips", data / "labels.csv",
                         progress=progress)
@@ -52,7 +52,7 @@ def _sync(root: Path, seed: int, session, progress: Progress):
 def _clip_verification(root: Path, seed: int, session, progress: Progress):
     from core.synthetic.localization import generate_localization
 
-    data = generate_localization(clips=16, seed=seed + 4, out=root / "clip-verification",
+    data = generate_localization(clips=35, seed=seed + 4, out=root / "clip-verification",
                                  duration=3.0, size=160, label_noise=0.25)
     return import_clips(session, "demo-clip-verification", "clip-verification", data / "clips",
                         data / "labels.csv", progress=progress)
@@ -87,4 +87,4 @@ def seed_demo(root: Path | None = None, seed: int | None = None,
         started = time.perf_counter()
         with session_scope() as session:
             report = DEMO_PROJECTS[name](root, seed, session, progress)
-        yield f"{report.summary().splitlines()[0]} in {time.perf_counter() - started:.1f} s"
+        yield f"{report.headline} in {time.perf_counter() - started:.1f} s"

@@ -41,10 +41,15 @@ class ImportReport:
                 "repaired": self.repaired, "refused": [{"what": w, "why": y} for w, y in self.refused],
                 "warnings": self.warnings}
 
+    @property
+    def headline(self) -> str:
+        """One line: what went into which project."""
+        made = ", ".join(f"{n} {what}" for what, n in self.created.items()) or "nothing"
+        return f"Imported {made} into project {self.project!r}"
+
     def summary(self) -> str:
         """A few lines for a terminal or a page."""
-        made = ", ".join(f"{n} {what}" for what, n in self.created.items()) or "nothing"
-        lines = [f"{self.source} -> project {self.project!r}: imported {made}"]
+        lines = [f"{self.source}: {self.headline}"]
         lines += _listed("repaired", self.repaired)
         lines += _listed("refused", [f"{w}: {y}" for w, y in self.refused])
         lines += _listed("warning", self.warnings)

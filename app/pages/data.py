@@ -63,7 +63,7 @@ def _run_import(run: Callable[..., ImportReport]) -> None:
 
 
 def _show_report(report: ImportReport) -> None:
-    st.success(report.summary().splitlines()[0])
+    st.success(report.headline)
     for title, lines in (("Repaired", report.repaired),
                          ("Refused", [f"{w}: {y}" for w, y in report.refused]),
                          ("Warnings", report.warnings)):

@@ -8,6 +8,7 @@ import streamlit as st
 from annotation_db.engine import session_scope
 from annotation_db.models import Role
 from annotation_db.users import MIN_PASSWORD_LENGTH, create_user, list_users
+from ui.flash import flash, show_flashes
 from ui.session import current_user
 
 if current_user() is None or current_user().role is not Role.admin:
@@ -15,6 +16,7 @@ if current_user() is None or current_user().role is not Role.admin:
     st.stop()
 
 st.title("Users")
+show_flashes()
 with session_scope() as session:
     users = list_users(session)
 st.dataframe(pd.DataFrame([{"Name": u.name, "Role": u.role.value,
@@ -32,7 +34,7 @@ if submitted:
     try:
         with session_scope() as session:
             create_user(session, name, role, password)
-        st.toast(f"Added {role} {name!r}.")
+        flash(f"Added {role} {name!r}.")
         st.rerun()
     except ValueError as exc:
         st.error(str(exc))

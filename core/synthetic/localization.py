@@ -1,0 +1,235 @@
+"""Sound-source localisation clips: one sounding object among silent ones, in VGG-SS/VGG-Sound layout."""
+
+from __future__ import annotations
+
+import csv
+import json
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.media import write_clip
+from core.synthetic import shapes, sounds
+from core.vggsound import clip_key
+
+FPS = 25
+SAMPLE_RATE = sounds.SAMPLE_RATE
+ID_ALPHABET = string.ascii_letters + string.digits + "_-"
+TEST_SHARE = 0.2
+
+
+# ---- VGG-Sound naming and label file (shared with the sync generator) ----
+
+
+def youtube_ids(n: int, rng: np.random.Generator) -> list[str]:
+    """n distinct 11-character YouTube-like ids; the first holds a "_" and a "-" so parsers meet one."""
+    letters = np.array(list(ID_ALPHABET))
+    ids: list[str] = []
+    while len(ids) < n:
+        chars = letters[rng.integers(0, len(letters), 11)]
+        if not ids:
+            chars[rng.choice(11, 2, replace=False)] = ["_", "-"]
+        candidate = "".join(chars)
+        if candidate not in ids:
+            ids.append(candidate)
+    return ids
+
+
+def write_labels_csv(path: Path, rows: Iterable[tuple[str, int, str, str]]) -> Path:
+    """vggsound.csv layout without header: youtube_id,start_seconds,label,split."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    return path
+
+
+def write_json(path: Path, payload: list | dict) -> Path:
+    """Stable JSON with one list item (or top-level key) per line, diff- and grep-friendly."""
+    path.write_text(_json_lines(payload) + "\n", encoding="utf-8")
+    return path
+
+
+def _json_lines(payload: list | dict) -> str:
+    if isinstance(payload, list):
+        return "[\n" + ",\n".join(json.dumps(item) for item in payload) + "\n]"
+    items = (f"{json.dumps(k)}: {_json_lines(v) if isinstance(v, list) else json.dumps(v)}"
+             for k, v in payload.items())
+    return "{\n" + ",\n".join(items) + "\n}"
+
+
+def normalised_box(box: np.ndarray, size: int) -> list[float]:
+    """Pixel box [x1, y1, x2, y2] as fractions of the frame side, rounded for stable files."""
+    return [round(float(v) / size, 4) for v in box]
+
+
+# ---- one clip ----
+
+
+@dataclass
+class LocalizationClip:
+    """A rendered clip and what is true about it."""
+
+    frames: np.ndarray | None
+    audio: np.ndarray
+    categories: list[str]  # visible objects; the first one makes the sound
+    centre_frame: int
+    centre_boxes: np.ndarray  # (n, 4) pixel boxes on the centre frame
+    onsets: np.ndarray  # seconds
+
+
+def _object_sizes(categories: list[str], size: int, rng: np.random.Generator) -> list[tuple[int, int]]:
+    sizes = []
+    for name in categories:
+        aspect = shapes.CATEGORIES[name].aspect
+        extent = rng.uniform(0.24, 0.42) * size * (1.25 if aspect > 3 else 1.0)
+        width, height = (extent, extent / aspect) if aspect >= 1 else (extent * aspect, extent)
+        sizes.append((int(width), int(height)))
+    return sizes
+
+
+def _place(sizes: list[tuple[int, int]], size: int, rng: np.random.Generator
+           ) -> list[tuple[int, int]] | None:
+    """Non-overlapping top-left corners for boxes of the given sizes, or None if they do not fit."""
+    placed: list[tuple[int, int, int, int]] = []
+    for width, height in sizes:
+        pad = 3 + int(0.12 * width)  # room for jitter and squash
+        lows = np.array([pad, pad])
+        highs = np.array([size - width - pad, size - height - pad])
+        if np.any(highs <= lows):
+            return None
+        candidates = rng.integers(lows, highs, size=(64, 2))
+        ok = np.ones(len(candidates), dtype=bool)
+        for x, y, w, h in placed:
+            ok &= ((candidates[:, 0] + width + pad <= x) | (candidates[:, 0] >= x + w + pad)
+                   | (candidates[:, 1] + height + pad <= y) | (candidates[:, 1] >= y + h + pad))
+        if not ok.any():
+            return None
+        x, y = candidates[np.argmax(ok)]
+        placed.append((int(x), int(y), width, height))
+    return [(x, y) for x, y, _, _ in placed]
+
+
+def _layout(categories: list[str], size: int, rng: np.random.Generator) -> list[tuple[int, int, int, int]]:
+    """(left, top, width, height) of each object, shrinking them until they fit side by side."""
+    sizes = _object_sizes(categories, size, rng)
+    while True:
+        corners = _place(sizes, size, rng)
+        if corners is not None:
+            return [(x, y, w, h) for (x, y), (w, h) in zip(corners, sizes)]
+        sizes = [(max(8, int(w * 0.9)), max(4, int(h * 0.9))) for w, h in sizes]
+
+
+def _jitter(n_frames: int, rng: np.random.Generator) -> np.ndarray:
+    """Small smooth integer sway (pixels) of an object that is alive but not sounding."""
+    t = np.arange(n_frames) / FPS
+    amplitude = rng.uniform(0.0, 1.6)
+    return np.round(amplitude * np.sin(2 * np.pi * rng.uniform(0.2, 0.9) * t + rng.uniform(0, 6.3))
+                    ).astype(np.int64)
+
+
+def _track(category: str, box: tuple[int, int, int, int], n_frames: int, rng: np.random.Generator,
+           event_frames: np.ndarray | None) -> shapes.Track:
+    track = shapes.still_track(category, *box, n_frames, params=rng.random(4))
+    track.dx, track.dy = _jitter(n_frames, rng), _jitter(n_frames, rng)
+    if event_frames is not None:
+        track.level = shapes.event_levels(n_frames, event_frames)
+        if category == "car":  # the body shakes when the engine revs
+            track.dy = track.dy + np.where(track.level > 0.2, np.arange(n_frames) % 2, 0)
+    return track
+
+
+def _soundtrack(timbre: str, onsets: np.ndarray, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+    sound = sounds.place_events(timbre, onsets, n_samples, rng)
+    if timbre in sounds.AMBIENT_TIMBRES:
+        sound += 0.25 * sounds.ambient_sound(timbre, n_samples, rng)
+    mixed = sounds.mixdown(sound, rng.uniform(0.5, 0.85))
+    noise = sounds.background_noise(n_samples, rng, rms=rng.uniform(0.002, 0.006))
+    return np.clip(mixed + noise, -1, 1).astype(np.float32)
+
+
+def make_clip(rng: np.random.Generator, duration: float, size: int, video: bool = True
+              ) -> LocalizationClip:
+    """One clip: 2-4 objects of different categories, the first of which makes the sound."""
+    n_frames = max(1, round(duration * FPS))
+    names = list(shapes.CATEGORIES)
+    categories = [names[i] for i in rng.choice(len(names), int(rng.integers(2, 5)), replace=False)]
+    boxes = _layout(categories, size, rng)
+    onsets = sounds.event_onsets(n_frames / FPS, rng, rate=(0.8, 2.0), fps=FPS, min_gap=0.3)
+    event_frames = np.round(onsets * FPS).astype(np.int64)
+    tracks = [_track(name, box, n_frames, rng, event_frames if i == 0 else None)
+              for i, (name, box) in enumerate(zip(categories, boxes))]
+    audio = _soundtrack(shapes.CATEGORIES[categories[0]].timbre, onsets, n_frames * SAMPLE_RATE // FPS, rng)
+    canvas = shapes.background(size, size, rng)
+    centre = n_frames // 2
+    if video:
+        frames, all_boxes = shapes.render(canvas, np.zeros((n_frames, 2), np.int64), tracks, (size, size))
+        centre_boxes = all_boxes[centre]
+    else:
+        frames = None
+        _, centre_boxes = shapes.render(canvas, np.zeros((1, 2), np.int64),
+                                        [_frame_of(track, centre) for track in tracks], (size, size))
+        centre_boxes = centre_boxes[0]
+    return LocalizationClip(frames, audio, categories, centre, centre_boxes, onsets)
+
+
+def _frame_of(track: shapes.Track, t: int) -> shapes.Track:
+    """The track cut down to its single frame t (to get boxes without rendering the whole clip)."""
+    return shapes.Track(track.category, track.left, track.top, track.width, track.height,
+                        track.dx[t : t + 1], track.dy[t : t + 1], track.level[t : t + 1], track.params)
+
+
+# ---- the data set ----
+
+
+def generate_localization(clips: int, seed: int, out: Path, duration: float = 5.0, size: int = 224,
+                          label_noise: float = 0.0, video: bool = True) -> Path:
+    """Write clips/<key>.mp4, vggss.json, labels.csv and meta.json of a localisation set to out."""
+    out = Path(out)
+    (out / "clips").mkdir(parents=True, exist_ok=True)
+    if size % 2:
+        raise ValueError("size must be even for H.264")
+    # the generator's own stream: the same seed must not give sync and localisation clips the same ids
+    dataset_seed, *clip_seeds = np.random.SeedSequence([seed, 1]).spawn(clips + 1)
+    rng = np.random.default_rng(dataset_seed)
+    ids = youtube_ids(clips, rng)
+    starts = rng.integers(0, 300, clips)
+    splits = np.where(rng.random(clips) < TEST_SHARE, "test", "train")
+    noisy = set(rng.choice(clips, int(round(label_noise * clips)), replace=False).tolist())
+    labels = list(shapes.LABELS.values())
+    vggss, rows, records = [], [], []
+    for index in range(clips):
+        clip_rng = np.random.default_rng(clip_seeds[index])
+        clip = make_clip(clip_rng, duration, size, video=video)
+        key = clip_key(ids[index], int(starts[index]))
+        if clip.frames is not None:
+            write_clip(out / "clips" / f"{key}.mp4", clip.frames, FPS, clip.audio, SAMPLE_RATE)
+        true_label = shapes.LABELS[clip.categories[0]]
+        listed = true_label
+        if index in noisy:
+            wrong = [label for label in labels if label != true_label]
+            listed = wrong[int(rng.integers(len(wrong)))]
+        vggss.append({"file": key, "class": true_label,
+                      "bbox": [normalised_box(clip.centre_boxes[0], size)]})
+        rows.append((ids[index], int(starts[index]), listed, str(splits[index])))
+        records.append({
+            "key": key,
+            "true_label": true_label,
+            "listed_label": listed,
+            "label_is_noisy": listed != true_label,
+            "split": str(splits[index]),
+            "sounding_category": clip.categories[0],
+            "onsets": [round(float(t), 6) for t in clip.onsets],
+            "centre_frame": clip.centre_frame,
+            "objects": [{"category": name, "label": shapes.LABELS[name], "sounding": i == 0,
+                         "bbox": normalised_box(box, size), "bbox_px": [int(v) for v in box]}
+                        for i, (name, box) in enumerate(zip(clip.categories, clip.centre_boxes))],
+        })
+    write_json(out / "vggss.json", vggss)
+    write_labels_csv(out / "labels.csv", rows)
+    settings = {"clips": clips, "duration": duration, "size": size, "fps": FPS,
+                "sample_rate": SAMPLE_RATE, "label_noise": label_noise, "video": video}
+    write_json(out / "meta.json", {"generator": "localization", "seed": seed, "settings": settings,
+                                   "clips": records})
+    return out
