@@ -1,0 +1,1 @@
+"""Training, evaluation, jobs and the model registry (no Streamlit)."""
