@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import geopandas as gpd
@@ -41,12 +41,14 @@ def _final_geometries(session: Session, project_id: int, instances: list[Instanc
     rasters = {r.id: r for r in session.exec(select(Raster).where(Raster.project_id == project_id))}
     users = {u.id: u.name for u in session.exec(select(User))}
     export_crs = Counter(i.source_crs for i in instances).most_common(1)[0][0]
-    records, geometries = [], []
+    records, sources = [], []
     for instance in instances:
         verdict = verdicts.get(instance.id)
         proposal = proposals.get(instance.id)
-        geometries.append(_final_geometry(instance, verdict, rasters[instance.raster_id].crs,
-                                          export_crs))
+        if verdict is not None and verdict.action in MOVED:
+            sources.append((verdict.final_geometry_wkt, rasters[instance.raster_id].crs))
+        else:  # untouched: the imported geometry, exactly
+            sources.append((instance.source_geometry_wkt, instance.source_crs))
         if verdict is not None and verdict.proposal_id is not None:
             proposal = session.get(Proposal, verdict.proposal_id)  # the one the person judged
         records.append({
@@ -57,15 +59,20 @@ def _final_geometries(session: Session, project_id: int, instances: list[Instanc
             "reviewed_by": users.get(verdict.user_id) if verdict else None,
             "reviewed_at": verdict.created_at.isoformat() if verdict else None,
         })
-    return gpd.GeoDataFrame(records, geometry=geometries, crs=export_crs)
+    return gpd.GeoDataFrame(records, geometry=_reprojected(sources, export_crs), crs=export_crs)
 
 
-def _final_geometry(instance: Instance, verdict, raster_crs: str, export_crs: str):
-    if verdict is not None and verdict.action in MOVED:
-        moved = gpd.GeoSeries.from_wkt([verdict.final_geometry_wkt], crs=raster_crs)
-        return moved.to_crs(export_crs).iloc[0]
-    original = shapely.from_wkt(instance.source_geometry_wkt)
-    if instance.source_crs == export_crs:
-        return original
-    return gpd.GeoSeries([original], crs=instance.source_crs).to_crs(export_crs).iloc[0]
+def _reprojected(sources: list[tuple[str, str]], target_crs: str) -> list:
+    """Geometries given as (WKT, CRS) pairs, in `target_crs`, one transform call per CRS."""
+    by_crs: dict[str, list[int]] = defaultdict(list)
+    for index, (_, crs) in enumerate(sources):
+        by_crs[crs].append(index)
+    result: list = [None] * len(sources)
+    for crs, indices in by_crs.items():
+        series = gpd.GeoSeries(shapely.from_wkt([sources[i][0] for i in indices]), crs=crs)
+        if crs != target_crs:
+            series = series.to_crs(target_crs)
+        for index, geometry in zip(indices, series):
+            result[index] = geometry
+    return result
 

@@ -134,15 +134,19 @@ def _with_feature(source, path, geometry):
     return path
 
 
-def test_invalid_and_empty_geometries_are_refused(buildings, session, tmp_path):
-    bowtie = Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
-    path = _with_feature(buildings / "annotations.geojson", tmp_path / "bad.geojson", bowtie)
-    with pytest.raises(InputError, match="feature 999999.*invalid geometry"):
+@pytest.mark.parametrize("geometry, problem", [
+    (Polygon([(0, 0), (1, 1), (1, 0), (0, 1)]), "invalid geometry"),  # a bow tie
+    (None, "empty geometry"),
+])
+def test_invalid_and_empty_geometries_are_refused(buildings, session, tmp_path, geometry, problem):
+    path = _with_feature(buildings / "annotations.geojson", tmp_path / "bad.geojson", geometry)
+    with pytest.raises(InputError, match=f"bad.geojson.*feature 999999: {problem}"):
         import_geo(session, "b", "buildings", buildings / "rasters", path)
     assert session.exec(select(Instance)).all() == []
     report = import_geo(session, "b", "buildings", buildings / "rasters", path, skip_bad=True)
-    assert report.refused == [("feature 999999", report.refused[0][1])]
-    assert "invalid" in report.refused[0][1]
+    assert [what for what, _ in report.refused] == ["feature 999999"]
+    assert problem in report.refused[0][1]
+    assert report.created["instances"] == len(gpd.read_file(path)) - 1
 
 
 def test_wrong_geometry_type_is_refused(buildings, session, tmp_path):
