@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.bootstrap import ensure_ready
+from ui.navigation import pages_for
 from ui.session import current_user, log_out
 
 st.set_page_config(page_title="AV-Geo Review", page_icon="🛰️", layout="wide")
@@ -14,14 +15,10 @@ user = current_user()
 if user is None:
     page = st.navigation([st.Page("pages/login.py", title="Log in", icon=":material/login:")])
 else:
-    sections = {"Work": [st.Page("pages/home.py", title="Projects", icon=":material/dashboard:",
-                                 default=True)]}
-    if user.is_researcher:
-        sections["Data"] = [st.Page("pages/data.py", title="Import & export",
-                                    icon=":material/upload_file:")]
-    if user.role.value == "admin":
-        sections["Admin"] = [st.Page("pages/users.py", title="Users", icon=":material/group:")]
-    page = st.navigation(sections)
+    page = st.navigation({
+        section: [st.Page(spec.script, title=spec.title, icon=spec.icon,
+                          default=spec.script == "pages/home.py") for spec in specs]
+        for section, specs in pages_for(user.role).items()})
     with st.sidebar:
         st.caption(f"Signed in as **{user.name}** ({user.role.value})")
         if st.button("Log out", icon=":material/logout:"):

@@ -1,0 +1,63 @@
+"""Model versions: bundled demo checkpoints, registration, and which version a project uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from annotation_db.models import ModelVersion, Project
+from training.checkpoints import checkpoint_version, file_sha256, load_checkpoint
+
+BUNDLED_DIR = Path(__file__).resolve().parent / "checkpoints"
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A checkpoint to predict with, and the version its predictions are stamped with."""
+
+    path: Path
+    version: str
+    version_id: int | None
+
+
+def bundled_checkpoint(name: str) -> Path:
+    """A demo checkpoint shipped with the repo, e.g. 'autocorrect-railway'."""
+    path = BUNDLED_DIR / f"{name}.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no bundled checkpoint named {name!r}")
+    return path
+
+
+def register_version(session: Session, model: str, path: str | Path, *, project_id: int | None = None,
+                     parent_id: int | None = None, job_id: int | None = None,
+                     metrics: dict | None = None, **fields) -> ModelVersion:
+    """Record a checkpoint as a model version (its config is read from the JSON beside it)."""
+    path = Path(path).resolve()
+    _, config = load_checkpoint(path)
+    row = ModelVersion(model=model, version=checkpoint_version(path), project_id=project_id,
+                       path=str(path), sha256=file_sha256(path), parent_id=parent_id,
+                       job_id=job_id, config=config, metrics=metrics, **fields)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def version_for_checkpoint(session: Session, model: str, path: str | Path) -> ModelVersion:
+    """The registered version of a checkpoint file, registering it on first use."""
+    digest = file_sha256(path)
+    row = session.exec(select(ModelVersion).where(ModelVersion.model == model,
+                                                  ModelVersion.sha256 == digest)).first()
+    return row or register_version(session, model, path)
+
+
+def resolve_model(session: Session, project: Project, model: str, bundled: str,
+                  checkpoint: str | Path | None = None) -> ResolvedModel:
+    """The checkpoint to use: the one given, else the project's active version, else the bundled one."""
+    if checkpoint is None and project.active_model_version_id is not None:
+        active = session.get(ModelVersion, project.active_model_version_id)
+        return ResolvedModel(Path(active.path), active.version, active.id)
+    path = Path(checkpoint) if checkpoint else bundled_checkpoint(bundled)
+    row = version_for_checkpoint(session, model, path)
+    return ResolvedModel(path, row.version, row.id)
