@@ -3,34 +3,46 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from collections.abc import Collection
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from annotation_db.models import Assignment, Clip, Instance, Project, Raster, User, utcnow
+from annotation_db.models import (Assignment, Clip, Instance, Project, Raster, User, as_utc,
+                                  utcnow)
 from annotation_db.verdicts import latest_proposals
 from core.config import get_settings
 
 
 def next_assignment(session: Session, project: Project, user: User,
-                    now: datetime | None = None) -> Assignment | None:
+                    now: datetime | None = None,
+                    among: Collection[int] | None = None) -> Assignment | None:
     """The user's open lease, else a new lease on the most uncertain free item, else None.
 
-    Call inside `session_scope(immediate=True)` so two annotators cannot lease one item.
+    `among` limits the items to these ids (rasters or clips, e.g. a sample); the user's open
+    leases outside it are handed back. Call inside `session_scope(immediate=True)` so two
+    annotators cannot lease one item.
     """
     now = now or utcnow()
     lease = timedelta(minutes=get_settings().lease_minutes)
     leases = session.exec(select(Assignment).where(Assignment.project_id == project.id)).all()
     mine = [a for a in leases if a.user_id == user.id and a.completed_at is None
-            and _aware(a.expires_at) > now]
+            and as_utc(a.expires_at) > now]
+    if among is not None:
+        for outside in [a for a in mine if _item(a) not in among]:
+            outside.expires_at = now
+            session.add(outside)
+        mine = [a for a in mine if _item(a) in among]
     if mine:
         mine[0].expires_at = now + lease
         session.add(mine[0])
         return mine[0]
     done_by_me = {_item(a) for a in leases if a.user_id == user.id and a.completed_at}
     taken = Counter(_item(a) for a in leases if a.user_id != user.id
-                    and (a.completed_at is not None or _aware(a.expires_at) > now))
+                    and (a.completed_at is not None or as_utc(a.expires_at) > now))
     for item in _items_by_uncertainty(session, project):
+        if among is not None and item not in among:
+            continue
         if item not in done_by_me and taken[item] < project.annotators_per_item:
             assignment = Assignment(project_id=project.id, user_id=user.id, expires_at=now + lease,
                                     **{_item_field(project): item})
@@ -70,8 +82,3 @@ def _item(assignment: Assignment) -> int:
 
 def _item_field(project: Project) -> str:
     return "raster_id" if project.kind.is_geo else "clip_id"
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes on some paths; they are UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

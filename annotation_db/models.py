@@ -21,6 +21,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """`moment` as an aware UTC datetime (SQLite hands some back naive; they are UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def _json_column() -> Any:
     return Field(default=None, sa_column=Column(JSON, nullable=True))
 

@@ -52,11 +52,11 @@ def count_login_users(session: Session) -> int:
         User.password_hash.is_not(None))).one()
 
 
-def system_user(session: Session, name: str = REFERENCE_USER) -> User:
-    """A non-login account that owns imported annotations, created on first use."""
+def system_user(session: Session, name: str = REFERENCE_USER, role: Role = Role.annotator) -> User:
+    """A non-login account (imported annotations, command-line jobs), created on first use."""
     user = session.exec(select(User).where(User.name == name)).first()
     if user is None:
-        user = User(name=name, role=Role.annotator, is_system=True)
+        user = User(name=name, role=role, is_system=True)
         session.add(user)
         session.flush()
     return user

@@ -36,8 +36,13 @@ def register_version(session: Session, model: str, path: str | Path, *, project_
     """Record a checkpoint as a model version (its config is read from the JSON beside it)."""
     path = Path(path).resolve()
     _, config = load_checkpoint(path)
-    row = ModelVersion(model=model, version=checkpoint_version(path), project_id=project_id,
-                       path=str(path), sha256=file_sha256(path), parent_id=parent_id,
+    digest = file_sha256(path)
+    version = checkpoint_version(path)
+    if session.exec(select(ModelVersion).where(ModelVersion.model == model,
+                                               ModelVersion.version == version)).first():
+        version = f"{version}-{digest[:8]}"  # same name, other weights (e.g. a retrain)
+    row = ModelVersion(model=model, version=version, project_id=project_id,
+                       path=str(path), sha256=digest, parent_id=parent_id,
                        job_id=job_id, config=config, metrics=metrics, **fields)
     session.add(row)
     session.flush()

@@ -1,0 +1,106 @@
+"""Job rows: submit with role checks, atomic claims under concurrency, cancel, stale workers."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from annotation_db.engine import get_engine, session_scope
+from annotation_db.models import JobStatus, Role, TrainingJob, utcnow
+from annotation_db.users import AccessDenied, create_user
+from core.config import get_settings
+from training.job_runner import flags
+from training.jobs import (cancel_job, claim_next_job, fail_stale_jobs, job_details,
+                           record_progress, submit_job)
+
+
+def _researcher(session, name="rita"):
+    return create_user(session, name, Role.researcher, "password1")
+
+
+def test_annotators_cannot_submit_or_cancel(session):
+    ann = create_user(session, "ann", Role.annotator, "password1")
+    with pytest.raises(AccessDenied):
+        submit_job(session, ann, "avst", "train", None)
+    job = submit_job(session, _researcher(session), "avst", "train", None)
+    with pytest.raises(AccessDenied):
+        cancel_job(session, ann, job.id)
+
+
+def test_unknown_model_is_refused(session):
+    with pytest.raises(ValueError, match="model must be"):
+        submit_job(session, _researcher(session), "yolo", "train", None)
+
+
+def _claim_all(url: str, data_dir: str, out) -> None:
+    import os
+
+    os.environ["DATABASE_URL"], os.environ["DATA_DIR"] = url, data_dir
+    claimed = []
+    while (job := claim_next_job(f"worker-{os.getpid()}")) is not None:
+        claimed.append(job.id)
+    out.put(claimed)
+
+
+def test_concurrent_workers_never_claim_the_same_job(database):
+    with session_scope() as session:
+        user = _researcher(session)
+        for _ in range(40):
+            submit_job(session, user, "localizer", "evaluate", None)
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    workers = [context.Process(target=_claim_all,
+                               args=(database, str(get_settings().data_dir), queue))
+               for _ in range(4)]
+    for process in workers:
+        process.start()
+    claimed = [job for _ in workers for job in queue.get(timeout=120)]
+    for process in workers:
+        process.join(timeout=60)
+    assert sorted(claimed) == list(range(1, 41))  # every job once, none twice
+    with session_scope() as session:
+        jobs = session.exec(select(TrainingJob)).all()
+        assert {j.status for j in jobs} == {JobStatus.running}
+        assert all(j.attempts == 1 and j.worker for j in jobs)
+
+
+def test_cancel_a_queued_job_at_once_and_a_running_one_by_request(session):
+    user = _researcher(session)
+    older = submit_job(session, user, "avst", "train", None)
+    newer = submit_job(session, user, "avst", "train", None)
+    session.commit()
+    assert claim_next_job("w").id == older.id  # the oldest queued job goes first
+    session.expire_all()
+    cancel_job(session, user, newer.id)
+    assert session.get(TrainingJob, newer.id).status is JobStatus.cancelled
+    running = cancel_job(session, user, older.id)
+    assert running.status is JobStatus.running and running.cancel_requested
+
+
+def test_a_worker_that_stopped_beating_fails_its_job_with_the_log_tail(session, tmp_path):
+    job = submit_job(session, _researcher(session), "autocorrect", "train", None, {"epochs": 3})
+    log = tmp_path / "job.log"
+    log.write_text("epoch 1 loss 0.5\nepoch 2 loss 0.4\n")
+    job.log_path = str(log)
+    job.status, job.heartbeat_at = JobStatus.running, utcnow() - timedelta(minutes=5)
+    session.add(job)
+    session.commit()
+    record_progress(job.id, step=2, total=3, loss=0.4)  # progress written before the crash
+    with session_scope() as other:
+        stale = other.get(TrainingJob, job.id)
+        stale.heartbeat_at = utcnow() - timedelta(minutes=5)
+        other.add(stale)
+    assert fail_stale_jobs(timedelta(seconds=30)) == [job.id]
+    session.expire_all()
+    details = job_details(session, job.id)
+    assert details["status"] == "failed" and "epoch 2 loss 0.4" in details["error"]
+    assert details["progress"]["step"] == 2 and details["progress"]["loss"] == pytest.approx(0.4)
+    assert fail_stale_jobs(timedelta(seconds=30)) == []
+
+
+def test_params_become_flags():
+    assert flags({"epochs": 2, "no_memory_map": True, "skip": False, "data": "/d", "x": None}) == \
+        ["--epochs", "2", "--no-memory-map", "--data", "/d"]

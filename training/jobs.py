@@ -1,0 +1,163 @@
+"""Training jobs as rows: submit, claim atomically, report progress, cancel, recover."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from annotation_db.engine import session_scope
+from annotation_db.models import (JobKind, JobStatus, ModelVersion, Project, Role, TrainingJob,
+                                  User, as_utc, utcnow)
+from annotation_db.users import require_role
+from core.config import get_settings
+
+MODELS = ("autocorrect", "localizer", "avst")
+FINISHED = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
+LOG_TAIL_CHARS = 2000
+
+
+def submit_job(session: Session, user: User, model: str, kind: JobKind | str,
+               project: Project | None, params: dict | None = None) -> TrainingJob:
+    """Queue a job; only researchers and admins may."""
+    require_role(user, Role.researcher, Role.admin)
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}")
+    job = TrainingJob(kind=JobKind(kind), model=model, project_id=project.id if project else None,
+                      params=params or {}, launched_by=user.id)
+    session.add(job)
+    session.flush()
+    job.log_path = str(job_log_path(job.id))
+    return job
+
+
+def job_log_path(job_id: int) -> Path:
+    """Where a job's child process writes its output."""
+    return get_settings().data_dir / "jobs" / f"job-{job_id}.log"
+
+
+def cancel_job(session: Session, user: User, job_id: int) -> TrainingJob:
+    """Cancel a queued job at once, or ask the worker to stop a running one."""
+    require_role(user, Role.researcher, Role.admin)
+    job = _job(session, job_id)
+    if job.status is JobStatus.queued:
+        job.status, job.finished_at = JobStatus.cancelled, utcnow()
+    elif job.status is JobStatus.running:
+        job.cancel_requested = True
+    session.add(job)
+    return job
+
+
+def claim_next_job(worker: str) -> TrainingJob | None:
+    """Take the oldest queued job for `worker`; two workers never get the same one."""
+    with session_scope(immediate=True) as session:
+        job = session.exec(select(TrainingJob).where(TrainingJob.status == JobStatus.queued)
+                           .order_by(TrainingJob.id)).first()
+        if job is None:
+            return None
+        now = utcnow()
+        job.status, job.worker, job.attempts = JobStatus.running, worker, job.attempts + 1
+        job.started_at = job.started_at or now
+        job.heartbeat_at = now
+        session.add(job)
+        return job
+
+
+def heartbeat(job_id: int) -> bool:
+    """Record that the job's worker is alive; True if a cancel was asked for."""
+    with session_scope() as session:
+        job = _job(session, job_id)
+        job.heartbeat_at = utcnow()
+        session.add(job)
+        return job.cancel_requested
+
+
+def record_progress(job_id: int, step: int | None = None, total: int | None = None,
+                    loss: float | None = None, metric: dict | None = None) -> None:
+    """Store progress figures on the job row (None leaves a figure as it was)."""
+    with session_scope() as session:
+        job = _job(session, job_id)
+        if step is not None:
+            job.progress_step = step
+        if total is not None:
+            job.progress_total = total
+        if loss is not None:
+            job.current_loss = float(loss)
+        if metric is not None:
+            job.last_metric = {**(job.last_metric or {}), **metric}
+        job.heartbeat_at = utcnow()
+        session.add(job)
+
+
+def finish_job(job_id: int, status: JobStatus, error: str | None = None,
+               produced_version_id: int | None = None) -> None:
+    """Mark a job succeeded, failed or cancelled."""
+    with session_scope() as session:
+        job = _job(session, job_id)
+        job.status, job.finished_at, job.error = status, utcnow(), error
+        if produced_version_id is not None:
+            job.produced_version_id = produced_version_id
+        session.add(job)
+
+
+def fail_stale_jobs(stale_after: timedelta) -> list[int]:
+    """Mark failed, with the tail of their log, running jobs whose worker stopped beating."""
+    cutoff = utcnow() - stale_after
+    failed = []
+    with session_scope(immediate=True) as session:
+        for job in session.exec(select(TrainingJob).where(TrainingJob.status == JobStatus.running)):
+            if job.heartbeat_at is not None and as_utc(job.heartbeat_at) > cutoff:
+                continue
+            job.status, job.finished_at = JobStatus.failed, utcnow()
+            job.error = f"worker {job.worker} stopped mid-job; log tail:\n{log_tail(job)}"
+            session.add(job)
+            failed.append(job.id)
+    return failed
+
+
+def log_tail(job: TrainingJob, chars: int = LOG_TAIL_CHARS) -> str:
+    """The last characters of a job's log ('' if it has none yet)."""
+    path = Path(job.log_path) if job.log_path else None
+    if path is None or not path.is_file():
+        return ""
+    data = path.read_bytes()[-chars:]
+    return data.decode("utf-8", errors="replace")
+
+
+def job_details(session: Session, job_id: int) -> dict:
+    """Everything `jobs show` prints: status, attempts, worker, progress, produced version."""
+    job = _job(session, job_id)
+    version = session.get(ModelVersion, job.produced_version_id) if job.produced_version_id else None
+    project = session.get(Project, job.project_id) if job.project_id else None
+    launcher = session.get(User, job.launched_by) if job.launched_by else None
+    return {
+        "id": job.id, "kind": job.kind.value, "model": job.model,
+        "project": project.name if project else None, "params": job.params,
+        "launched_by": launcher.name if launcher else None, "status": job.status.value,
+        "attempts": job.attempts, "worker": job.worker,
+        "progress": {"step": job.progress_step, "total": job.progress_total,
+                     "loss": job.current_loss, "last_metric": job.last_metric},
+        "cancel_requested": job.cancel_requested, "error": job.error, "log_path": job.log_path,
+        "created_at": _iso(job.created_at), "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at), "heartbeat_at": _iso(job.heartbeat_at),
+        "version": None if version is None else {
+            "id": version.id, "version": version.version, "path": version.path,
+            "sha256": version.sha256, "parent_id": version.parent_id, "metrics": version.metrics},
+    }
+
+
+def list_jobs(session: Session, limit: int = 100) -> list[TrainingJob]:
+    """The newest jobs first."""
+    return list(session.exec(select(TrainingJob).order_by(TrainingJob.id.desc()).limit(limit)))
+
+
+def _job(session: Session, job_id: int) -> TrainingJob:
+    job = session.get(TrainingJob, job_id)
+    if job is None:
+        raise ValueError(f"no job {job_id}")
+    return job
+
+
+def _iso(moment) -> str | None:
+    return as_utc(moment).isoformat() if moment else None

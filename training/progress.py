@@ -1,0 +1,36 @@
+"""Progress reports from a training loop to its job row (a no-op outside a worker)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+JOB_ENV = "TRAINING_JOB_ID"
+
+
+class JobProgress:
+    """Throttled writes of step, loss and metrics to the job the worker is running."""
+
+    def __init__(self, job_id: int | None, min_interval_s: float = 1.0) -> None:
+        self.job_id = job_id
+        self.min_interval_s = min_interval_s
+        self._last = 0.0
+
+    @classmethod
+    def from_env(cls) -> "JobProgress":
+        """The reporter for the job named by TRAINING_JOB_ID (inactive if unset)."""
+        value = os.environ.get(JOB_ENV)
+        return cls(int(value) if value else None)
+
+    def update(self, step: int, total: int, loss: float | None = None,
+               metric: dict | None = None, force: bool = False) -> None:
+        """Record progress; writes at most once per min_interval_s unless forced or last step."""
+        if self.job_id is None:
+            return
+        now = time.monotonic()
+        if not (force or metric or step >= total or now - self._last >= self.min_interval_s):
+            return
+        self._last = now
+        from training.jobs import record_progress
+
+        record_progress(self.job_id, step=step, total=total, loss=loss, metric=metric)
