@@ -288,6 +288,7 @@ class TrainingJob(SQLModel, table=True):
     progress_step: int = 0
     progress_total: int = 0
     current_loss: Optional[float] = None
+    loss_history: Optional[list] = _json_column()  # [[step, loss], ...] for the live curve
     last_metric: Optional[dict] = _json_column()
     worker: Optional[str] = None
     attempts: int = 0

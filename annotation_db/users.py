@@ -72,3 +72,11 @@ def require_role(user: User, *roles: Role) -> None:
 def list_users(session: Session) -> list[User]:
     """Accounts that can log in, by name."""
     return list(session.exec(select(User).where(User.is_system.is_(False)).order_by(User.name)))
+
+
+def get_user(session: Session, user_id: int) -> User:
+    """The user with this id; ValueError if there is none."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise ValueError(f"no user {user_id}")
+    return user

@@ -16,6 +16,7 @@ from core.config import get_settings
 MODELS = ("autocorrect", "localizer", "avst")
 FINISHED = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
 LOG_TAIL_CHARS = 2000
+MAX_HISTORY = 1000
 
 
 def submit_job(session: Session, user: User, model: str, kind: JobKind | str,
@@ -84,10 +85,16 @@ def record_progress(job_id: int, step: int | None = None, total: int | None = No
             job.progress_total = total
         if loss is not None:
             job.current_loss = float(loss)
+            job.loss_history = _appended(job.loss_history, [job.progress_step, float(loss)])
         if metric is not None:
             job.last_metric = {**(job.last_metric or {}), **metric}
         job.heartbeat_at = utcnow()
         session.add(job)
+
+
+def _appended(history: list | None, point: list, cap: int = MAX_HISTORY) -> list:
+    history = list(history or []) + [point]
+    return history if len(history) <= cap else history[::2]  # keep the curve's shape, halve its size
 
 
 def finish_job(job_id: int, status: JobStatus, error: str | None = None,
@@ -137,7 +144,8 @@ def job_details(session: Session, job_id: int) -> dict:
         "launched_by": launcher.name if launcher else None, "status": job.status.value,
         "attempts": job.attempts, "worker": job.worker,
         "progress": {"step": job.progress_step, "total": job.progress_total,
-                     "loss": job.current_loss, "last_metric": job.last_metric},
+                     "loss": job.current_loss, "last_metric": job.last_metric,
+                     "loss_history": job.loss_history or []},
         "cancel_requested": job.cancel_requested, "error": job.error, "log_path": job.log_path,
         "created_at": _iso(job.created_at), "started_at": _iso(job.started_at),
         "finished_at": _iso(job.finished_at), "heartbeat_at": _iso(job.heartbeat_at),

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from annotation_db.models import ModelVersion, Project
+from annotation_db.models import JobKind, ModelVersion, Project, Role, TrainingJob, User
+from annotation_db.users import require_role
 from training.checkpoints import checkpoint_version, file_sha256, load_checkpoint
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "checkpoints"
@@ -66,3 +67,24 @@ def resolve_model(session: Session, project: Project, model: str, bundled: str,
     path = Path(checkpoint) if checkpoint else bundled_checkpoint(bundled)
     row = version_for_checkpoint(session, model, path)
     return ResolvedModel(path, row.version, row.id)
+
+
+def promote_version(session: Session, user: User, project: Project, version_id: int) -> TrainingJob:
+    """Make a version the project's active model and queue a predict job to refresh proposals."""
+    from training.jobs import submit_job
+
+    require_role(user, Role.researcher, Role.admin)
+    version = session.get(ModelVersion, version_id)
+    if version is None:
+        raise ValueError(f"no model version {version_id}")
+    if version.model != project.kind.model_name:
+        raise ValueError(f"{version.model} cannot serve a {project.kind.value} project")
+    project.active_model_version_id = version.id
+    session.add(project)
+    return submit_job(session, user, version.model, JobKind.predict, project)
+
+
+def versions_of(session: Session, model: str) -> list[ModelVersion]:
+    """Every registered version of a model family, newest first."""
+    return list(session.exec(select(ModelVersion).where(ModelVersion.model == model)
+                             .order_by(ModelVersion.id.desc())))

@@ -8,6 +8,7 @@ import streamlit as st
 
 from annotation_db.demo import missing_demo_projects, seed_demo
 from annotation_db.migrate import upgrade_database
+from training.worker import ensure_worker
 
 
 @st.cache_resource(show_spinner=False)
@@ -17,8 +18,10 @@ def _migrated() -> bool:
 
 
 def ensure_ready() -> None:
-    """Bring the schema up to date and, unless SEED_DEMO=0, create missing demo projects."""
+    """Bring the schema up to date, keep a job worker running beside the app and, unless
+    SEED_DEMO=0, create missing demo projects."""
     _migrated()
+    ensure_worker()
     if os.environ.get("SEED_DEMO", "1") == "0" or st.session_state.get("demo_checked"):
         return
     missing = missing_demo_projects()

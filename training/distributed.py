@@ -1,0 +1,108 @@
+"""Data-parallel training under torchrun: DDP with NCCL on GPUs and gloo on CPUs.
+
+A train command called with `--nproc-per-node N` (N > 1, or several nodes) re-launches itself
+under `python -m torch.distributed.run`; each rank then calls `init_distributed`. Only rank 0
+logs and saves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """Where this process sits in the job."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+
+def add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
+    """The usual torchrun options on a train command."""
+    group = parser.add_argument_group("distributed (torchrun)")
+    group.add_argument("--nproc-per-node", type=int, default=1)
+    group.add_argument("--nnodes", type=int, default=1)
+    group.add_argument("--node-rank", type=int, default=0)
+    group.add_argument("--master-addr", default="127.0.0.1")
+    group.add_argument("--master-port", type=int, default=29500)
+
+
+def under_torchrun() -> bool:
+    """True inside a process started by torchrun."""
+    return "LOCAL_RANK" in os.environ and "WORLD_SIZE" in os.environ
+
+
+def relaunch_under_torchrun(args: argparse.Namespace, argv: list[str]) -> int | None:
+    """If several processes were asked for and this is not one of them, run torchrun and return
+    its exit status; otherwise None (the caller trains in this process)."""
+    if under_torchrun() or (args.nproc_per_node <= 1 and args.nnodes <= 1):
+        return None
+    command = [sys.executable, "-m", "torch.distributed.run",
+               f"--nproc-per-node={args.nproc_per_node}", f"--nnodes={args.nnodes}",
+               f"--node-rank={args.node_rank}", f"--master-addr={args.master_addr}",
+               f"--master-port={args.master_port}", "-m", "training", *argv]
+    return subprocess.call(command)
+
+
+def init_distributed(device: torch.device) -> DistInfo:
+    """Join the process group when under torchrun (NCCL on CUDA, gloo on CPU)."""
+    if not under_torchrun():
+        return DistInfo()
+    info = DistInfo(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]),
+                    int(os.environ["LOCAL_RANK"]))
+    if not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        if device.type == "cuda":
+            torch.cuda.set_device(info.local_rank)
+        dist.init_process_group(backend=backend)
+    return info
+
+
+def wrap_model(model: torch.nn.Module, info: DistInfo, device: torch.device) -> torch.nn.Module:
+    """DDP (with synchronised batch norm) when distributed; the model itself otherwise."""
+    if not info.enabled:
+        return model
+    model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    ids = [device.index or 0] if device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=ids)
+
+
+def rank_slice(batch_size: int, info: DistInfo) -> slice:
+    """This rank's share of a global batch (the global batch and its order stay the same)."""
+    if batch_size % info.world_size:
+        raise ValueError(f"batch size {batch_size} does not split over {info.world_size} processes")
+    share = batch_size // info.world_size
+    return slice(info.rank * share, (info.rank + 1) * share)
+
+
+def mean_over_ranks(value: torch.Tensor, info: DistInfo) -> torch.Tensor:
+    """The mean of a scalar over all ranks (for logging the global loss)."""
+    if not info.enabled:
+        return value.detach()
+    total = value.detach().clone()
+    dist.all_reduce(total, op=dist.ReduceOp.SUM)
+    return total / info.world_size
+
+
+def shutdown(info: DistInfo) -> None:
+    """Leave the process group."""
+    if info.enabled and dist.is_initialized():
+        dist.destroy_process_group()
