@@ -1,0 +1,117 @@
+"""Frame, heatmap overlay and box-editing helpers of the VGG-SS review pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+from matplotlib import colormaps
+from PIL import Image, ImageDraw
+
+from core.localizer.heatmaps import min_max, upsample
+from core.media import MediaError, centre_time, cut_segment, read_frame_at
+
+GUIDE = """
+**How to box (VGG-SS, thesis 5.4.1)**
+- Box what makes the sound of the class, as tightly as you can.
+- Sound from an interaction (a hand on a drum, a bow on strings): one tight box around the
+  interaction point.
+- Several separable instances of the sounding class: one box each, up to 4; with 5 or more,
+  or when they cannot be told apart, one box over the whole group.
+- Nothing sounding can be localised (not visible, too small, everywhere like wind or rain):
+  choose **Cannot be localised**.
+"""
+SEGMENT_SECONDS = 5.0  # stage 3 plays the 5 s around the centre frame
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def centre_frame(media_path: str) -> np.ndarray:
+    """The RGB centre frame of a clip."""
+    return read_frame_at(media_path, centre_time(media_path))
+
+
+def load_heatmap(path: str | None) -> np.ndarray | None:
+    """A proposal's stored heatmap, or None if it is missing."""
+    if not path or not Path(path).is_file():
+        return None
+    return np.load(path).astype(np.float32)
+
+
+def with_heatmap(frame: np.ndarray, heatmap: np.ndarray | None, opacity: float) -> np.ndarray:
+    """The frame blended with the heatmap (jet colours) at `opacity`."""
+    if heatmap is None or opacity <= 0:
+        return frame
+    height, width = frame.shape[:2]
+    scaled = min_max(upsample(heatmap, max(height, width)))[:height, :width]
+    colours = (colormaps["jet"](scaled)[..., :3] * 255).astype(np.float32)
+    return (frame * (1 - opacity) + colours * opacity).astype(np.uint8)
+
+
+def with_boxes(image: np.ndarray, boxes: list[list[float]], colour: str = "#00ff66",
+               width: int = 2) -> np.ndarray:
+    """The image with normalised boxes drawn on it."""
+    picture = Image.fromarray(image)
+    draw = ImageDraw.Draw(picture)
+    h, w = image.shape[:2]
+    for x1, y1, x2, y2 in (b[:4] for b in boxes):
+        draw.rectangle([x1 * w, y1 * h, x2 * w - 1, y2 * h - 1], outline=colour, width=width)
+    return np.asarray(picture)
+
+
+def format_boxes(boxes: list[list[float]]) -> str:
+    """One 'x1, y1, x2, y2' line per box (fractions of the frame)."""
+    return "\n".join(", ".join(f"{v:.3f}" for v in box[:4]) for box in boxes)
+
+
+def parse_boxes(text: str) -> list[list[float]]:
+    """Boxes from 'x1, y1, x2, y2' lines; ValueError naming the line that is wrong."""
+    boxes = []
+    for number, line in enumerate(text.strip().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            values = [float(v) for v in line.replace(";", ",").split(",")]
+        except ValueError:
+            raise ValueError(f"line {number}: {line!r} is not four numbers") from None
+        if len(values) != 4:
+            raise ValueError(f"line {number}: {line!r} needs 4 numbers, has {len(values)}")
+        x1, y1, x2, y2 = values
+        if not (0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1):
+            raise ValueError(f"line {number}: need 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1")
+        boxes.append(values)
+    return boxes
+
+
+def box_editor(image: np.ndarray, boxes: list[list[float]], key: str) -> list[list[float]] | None:
+    """Draw, move, resize and delete boxes on the image (streamlit-image-annotation); the
+    boxes normalised to [0, 1] once the annotator presses its Complete button, else None."""
+    from streamlit_image_annotation import detection
+
+    h, w = image.shape[:2]
+    pixel = [[x1 * w, y1 * h, (x2 - x1) * w, (y2 - y1) * h] for x1, y1, x2, y2 in (b[:4] for b in boxes)]
+    result = detection(image_path=image, label_list=["sound source"], bboxes=pixel,
+                       labels=[0] * len(pixel), height=max(h, 448), width=max(w, 448), line_width=2,
+                       key=key)
+    if result is None:
+        return None
+    edited = []
+    for item in result:
+        x, y, bw, bh = item["bbox"]
+        box = [max(0.0, x / w), max(0.0, y / h), min(1.0, (x + bw) / w), min(1.0, (y + bh) / h)]
+        if box[0] < box[2] and box[1] < box[3]:
+            edited.append([round(v, 4) for v in box])
+    return edited
+
+
+def segment_around_centre(media_path: str, clip_id: int, cache_dir: Path) -> Path:
+    """The 5 s around a clip's centre frame, cut on the server (cached); MediaError if unreadable."""
+    out = cache_dir / "localization" / f"clip-{clip_id}-5s.mp4"
+    if not out.is_file():
+        centre = centre_time(media_path)
+        cut_segment(media_path, out, max(centre - SEGMENT_SECONDS / 2, 0.0), centre + SEGMENT_SECONDS / 2)
+    return out
+
+
+__all__ = ["GUIDE", "MediaError", "box_editor", "centre_frame", "format_boxes", "load_heatmap",
+           "parse_boxes", "segment_around_centre", "with_boxes", "with_heatmap"]

@@ -1,0 +1,76 @@
+"""Every tunable of the localizer in one place (dataclasses; saved beside checkpoints as JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """Log-magnitude spectrogram of the audio around the centre frame (5.5.3: 257 x 300 for 3 s)."""
+
+    sample_rate: int = 16000
+    seconds: float = 3.0
+    n_fft: int = 512  # 257 frequency bins
+    hop: int = 160  # 300 frames for 3 s at 16 kHz
+    win: int = 400
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Two ResNet18-style streams with a shared embedding width c (eqs. 5.1, 5.2)."""
+
+    base_width: int = 64  # channels of the first stage; 64 is torchvision's resnet18
+    image_size: int = 224
+    visual_last_stride: int = 1  # layer4 at stride 1 keeps a 14 x 14 map at 224 px (SPEC 3)
+
+    @property
+    def channels(self) -> int:
+        """c: channels of both streams' outputs."""
+        return self.base_width * 8
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """Tri-map loss (5.3.4) and its ablations; `variant` is trimap | positives-only | no-ignore."""
+
+    variant: str = "trimap"
+    eps_p: float = 0.65
+    eps_n: float = 0.40
+    tau: float = 0.03
+    # The thesis writes one exp(N_i) with N_i = hard + easy term; "infonce" puts each negative
+    # term in the softmax denominator on its own with a temperature (the released LVS code).
+    form: str = "thesis"
+    temperature: float = 1.0
+
+
+@dataclass(frozen=True)
+class LocalizerConfig:
+    """A named configuration: network, audio front end and loss."""
+
+    name: str = "thesis"
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "LocalizerConfig":
+        """Inverse of to_dict; unknown keys are an error naming them."""
+        parts = {"network": NetworkConfig, "audio": AudioConfig, "loss": LossConfig}
+        kwargs = {}
+        for key, value in data.items():
+            if key in parts:
+                known = {f.name for f in fields(parts[key])}
+                unknown = set(value) - known
+                if unknown:
+                    raise ValueError(f"localizer config: unknown {key} keys {sorted(unknown)}")
+                kwargs[key] = parts[key](**value)
+            elif key == "name":
+                kwargs[key] = value
+            else:
+                raise ValueError(f"localizer config: unknown key {key!r}")
+        return cls(**kwargs)

@@ -1,0 +1,131 @@
+"""VGG-SS stages 2 and 3 in chromium: edit boxes, answer the video check, find both in DB and export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from annotation_db.engine import get_engine, session_scope
+from annotation_db.export_vggss import export_vggss
+from annotation_db.import_clips import import_clips
+from annotation_db.localization_review import next_box_task, save_boxes, set_overlap
+from annotation_db.migrate import upgrade_database
+from annotation_db.models import Role, User, Verdict, VerdictKind
+from annotation_db.projects import get_project
+from annotation_db.users import create_user
+from core.config import get_settings
+from core.synthetic.localization import generate_localization
+from training.cli import main as training_main
+from training.localizer.predict import predict_project
+
+MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
+NO_DEMO = {"SEED_DEMO": "0"}
+EDITOR_IFRAME = 'iframe[title*="st-detection"]'
+
+
+@pytest.fixture
+def app_data(tmp_path, monkeypatch) -> Path:
+    """A data dir with a localisation project of 2 clips, model proposals and an annotator."""
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'annotation.db'}")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    upgrade_database()
+    clips = generate_localization(clips=2, seed=11, out=tmp_path / "gen", duration=6.0, size=128)
+    checkpoint = tmp_path / "micro.pt"
+    assert training_main(["train", "localizer", "--data", str(clips), "--out", str(checkpoint),
+                          "--config", "micro", "--max-steps", "1", "--batch-size", "2"]) == 0
+    with session_scope() as session:
+        import_clips(session, "birds", "localization", clips / "clips", clips / "labels.csv")
+        predict_project(session, get_project(session, "birds"), checkpoint=checkpoint)
+        create_user(session, "ann", Role.annotator, "password123")
+    yield tmp_path
+    get_engine.cache_clear()
+    get_settings.cache_clear()
+
+
+def _verdicts(kind: VerdictKind) -> list[Verdict]:
+    with session_scope() as session:
+        return list(session.exec(select(Verdict).where(Verdict.kind == kind).order_by(Verdict.id)))
+
+
+def test_box_then_sound_check_reach_the_database_and_the_export(page, streamlit_server, wait_for_app,
+                                                                app_data):
+    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
+    page.goto(url)
+    wait_for_app(page, text="Log in")
+    page.get_by_label("User name").fill("ann")
+    page.get_by_label("Password", exact=True).fill("password123")
+    page.get_by_role("button", name="Log in").click()
+    wait_for_app(page, text="Signed in as")
+
+    page.get_by_role("link", name="Sound-source boxes").click()
+    wait_for_app(page, text="Heatmap overlay")
+    expect(page.locator(EDITOR_IFRAME)).to_be_visible()  # the box editor renders offline
+    page.get_by_text("Heatmap overlay").click()  # toggle off and on again
+    wait_for_app(page)
+    page.get_by_text("Heatmap overlay").click()
+    wait_for_app(page)
+    boxes = page.get_by_label("Boxes (x1, y1, x2, y2 per line, fractions of the frame)")
+    boxes.fill("0.1, 0.2, 0.5, 0.6\n0.6, 0.6, 0.9, 0.95")
+    boxes.press("Control+Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Save boxes").click()
+    wait_for_app(page, text="2 box(es)")
+    [first] = _verdicts(VerdictKind.boxes)
+    assert first.boxes == [[0.1, 0.2, 0.5, 0.6], [0.6, 0.6, 0.9, 0.95]] and not first.cannot_localise
+    assert first.proposal_id is not None
+
+    page.get_by_role("button", name="Cannot be localised").click()
+    wait_for_app(page, text="cannot be localised")
+    second = _verdicts(VerdictKind.boxes)[1]
+    assert second.cannot_localise and second.boxes == []
+    wait_for_app(page, text="Every clip of this project has its boxes")
+
+    page.get_by_role("link", name="Sound check").click()
+    wait_for_app(page, text="Does the")
+    expect(page.locator("video")).to_be_visible()
+    page.get_by_role("button", name="Yes").click()
+    wait_for_app(page, text="No boxed clip waits")
+    [sound] = _verdicts(VerdictKind.sound)
+    assert sound.clip_id == first.clip_id and sound.answer.value == "yes"
+
+    with session_scope() as session:
+        export_vggss(session, "birds", app_data / "export.json")
+    exported = {e["file"]: e["bbox"] for e in json.loads((app_data / "export.json").read_text())}
+    assert sorted(exported.values(), key=len) == [[], [[0.1, 0.2, 0.5, 0.6], [0.6, 0.6, 0.9, 0.95]]]
+
+
+def test_researchers_see_agreement_per_class_and_set_the_overlap(page, streamlit_server, wait_for_app,
+                                                                 app_data):
+    with session_scope(immediate=True) as session:
+        project = get_project(session, "birds")
+        set_overlap(session, project, 2)
+        rita = create_user(session, "rita", Role.researcher, "password123")
+        ann = session.exec(select(User).where(User.name == "ann")).one()
+        for user, box in ((ann, [0.0, 0.0, 0.5, 0.5]), (rita, [0.25, 0.0, 0.75, 0.5])):
+            task = next_box_task(session, project, user)
+            save_boxes(session, user, project, task.clip.id, [box], assignment_id=task.assignment_id)
+    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
+    page.goto(url)
+    wait_for_app(page, text="Log in")
+    page.get_by_label("User name").fill("rita")
+    page.get_by_label("Password", exact=True).fill("password123")
+    page.get_by_role("button", name="Log in").click()
+    wait_for_app(page, text="Signed in as")
+    page.get_by_role("link", name="Box agreement").click()
+    wait_for_app(page, text="Agreement per class")
+    expect(page.get_by_text("Consensus (C = 2)")).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    spin = page.get_by_label("Annotators per clip (2 for an agreement study)")
+    spin.fill("3")
+    spin.press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Apply").click()
+    wait_for_app(page, text="Agreement per class")
+    with session_scope() as session:
+        assert get_project(session, "birds").annotators_per_item == 3

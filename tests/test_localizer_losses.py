@@ -1,0 +1,93 @@
+"""Tri-map, oracle and ablation losses on hand-made similarity maps (thesis 5.3.3, 5.3.4)."""
+
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+
+from core.localizer.config import LossConfig
+from core.localizer.losses import easy_negatives, localization_loss, masked_mean, oracle_loss
+
+
+def softplus(x: float) -> float:
+    return math.log1p(math.exp(x))
+
+
+def batch(own_0, own_1, cross_01=0.2, cross_10=-0.4):
+    """(2, 2, 2, 2) maps with the given own maps and constant cross maps."""
+    maps = torch.empty(2, 2, 2, 2)
+    maps[0, 0] = torch.tensor(own_0)
+    maps[1, 1] = torch.tensor(own_1)
+    maps[0, 1] = cross_01
+    maps[1, 0] = cross_10
+    return maps.requires_grad_(True)
+
+
+def test_masked_mean_and_easy_negatives():
+    assert masked_mean(torch.tensor([[1.0, 0.0, 1.0]]), torch.tensor([[0.2, 5.0, 0.4]])).item() == pytest.approx(0.3)
+    maps = batch([[0.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]])
+    assert easy_negatives(maps).flatten().tolist() == pytest.approx([0.2, -0.4])
+
+
+def test_oracle_loss_uses_the_box_mask():
+    maps = batch([[0.9, 0.1], [0.3, 0.1]], [[0.5, 0.5], [0.7, 0.7]])
+    masks = torch.tensor([[[1.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [1.0, 1.0]]])
+    loss = oracle_loss(maps, masks, LossConfig())
+    # clip 0: P = 0.9, N = mean(0.1, 0.3, 0.1) + 0.2; clip 1: P = 0.7, N = 0.5 - 0.4
+    expected = (softplus(0.5 / 3 + 0.2 - 0.9) + softplus(0.5 - 0.4 - 0.7)) / 2
+    assert loss.item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_trimap_ignores_the_uncertain_zone():
+    # 0.95: positive, 0.525: between eps_n = 0.4 and eps_p = 0.65, 0.0: negative
+    own = [[0.95, 0.525], [0.0, 0.0]]
+    config = LossConfig(tau=0.003)  # sharp so the weights are 0/1 to 1e-6
+    maps = batch(own, own, cross_01=0.0, cross_10=0.0)
+    loss = localization_loss(maps, config)
+    assert loss.item() == pytest.approx(softplus(0.0 - 0.95), abs=1e-4)  # N = 0 (hard) + 0 (easy)
+    loss.backward()
+    assert abs(maps.grad[0, 0, 0, 1].item()) < 1e-4  # the ignore zone gets no gradient
+
+
+def test_no_ignore_counts_the_uncertain_zone_as_negative():
+    own = [[0.95, 0.525], [0.0, 0.0]]
+    maps = batch(own, own, cross_01=0.0, cross_10=0.0)
+    loss = localization_loss(maps, LossConfig(variant="no-ignore", tau=0.003))
+    assert loss.item() == pytest.approx(softplus(0.525 / 3 - 0.95), abs=1e-4)
+    loss.backward()
+    assert maps.grad[0, 0, 0, 1].item() > 0.01  # pushed down as a hard negative
+
+
+def test_positives_only_has_easy_negatives_only():
+    own = [[0.95, 0.525], [0.0, 0.0]]
+    maps = batch(own, own, cross_01=0.3, cross_10=0.1)
+    loss = localization_loss(maps, LossConfig(variant="positives-only", tau=0.003))
+    expected = (softplus(0.3 - 0.95) + softplus(0.1 - 0.95)) / 2
+    assert loss.item() == pytest.approx(expected, abs=1e-4)
+
+
+def test_oracle_clips_mix_with_unlabelled_ones():
+    own_0 = [[0.95, 0.0], [0.0, 0.0]]  # unlabelled: the tri-map finds cell (0, 0)
+    own_1 = [[0.95, 0.0], [0.0, 0.6]]  # labelled: the person boxed cell (1, 1) only
+    maps = batch(own_0, own_1, cross_01=0.0, cross_10=0.0)
+    masks = torch.zeros(2, 2, 2)
+    masks[1, 1, 1] = 1
+    loss = localization_loss(maps, LossConfig(tau=0.003), masks, torch.tensor([False, True]))
+    expected = (softplus(0.0 - 0.95) + softplus(0.95 / 3 - 0.6)) / 2
+    assert loss.item() == pytest.approx(expected, abs=1e-4)
+
+
+def test_infonce_form_puts_each_negative_in_the_denominator():
+    maps = batch([[0.9, 0.1], [0.1, 0.1]], [[0.9, 0.1], [0.1, 0.1]], cross_01=0.2, cross_10=0.2)
+    masks = torch.tensor([[[1.0, 0.0], [0.0, 0.0]]] * 2)
+    config = replace(LossConfig(), form="infonce", temperature=0.5)
+    loss = oracle_loss(maps, masks, config)
+    logits = [0.9 / 0.5, 0.1 / 0.5, 0.2 / 0.5]
+    expected = -logits[0] + math.log(sum(math.exp(v) for v in logits))
+    assert loss.item() == pytest.approx(expected, abs=1e-5)
+
+
+def test_loss_refuses_a_batch_of_one():
+    with pytest.raises(ValueError, match="at least 2"):
+        localization_loss(torch.zeros(1, 1, 2, 2), LossConfig())

@@ -1,0 +1,72 @@
+"""The localizer's train / eval / predict entry points on tiny generated clips."""
+
+import json
+
+import numpy as np
+import pytest
+from sqlmodel import select
+
+from annotation_db.import_clips import import_clips
+from annotation_db.models import Proposal
+from core.localizer.builder import named_config
+from core.localizer.dataset import load_clip_set
+from core.synthetic.localization import generate_localization
+from training.cli import main
+from training.localizer.predict import predict_project
+from training.localizer.trainer import TrainSettings, train_localizer
+
+
+@pytest.fixture(scope="module")
+def clips_dir(tmp_path_factory):
+    return generate_localization(clips=8, seed=5, out=tmp_path_factory.mktemp("loc"), duration=3.0, size=64)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(clips_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ckpt") / "micro.pt"
+    code = main(["train", "localizer", "--data", str(clips_dir), "--out", str(out), "--config", "micro",
+                 "--max-steps", "2", "--batch-size", "4", "--lr", "1e-3",
+                 "--oracle-boxes", str(clips_dir / "vggss.json")])
+    assert code == 0
+    return out
+
+
+def test_two_training_steps_write_a_checkpoint_with_its_config(checkpoint, capsys):
+    config = json.loads(checkpoint.with_suffix(".json").read_text())
+    assert config["model"] == "localizer" and config["localizer"]["name"] == "micro"
+    assert config["train"]["steps"] == 2 and config["train"]["oracle_clips"] == 8
+
+
+def test_eval_prints_model_and_centre_prior_metrics(clips_dir, checkpoint, capsys):
+    capsys.readouterr()
+    assert main(["eval", "localizer", "--data", str(clips_dir), "--checkpoint", str(checkpoint), "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert set(results) == {"model", "centre_prior"}
+    for values in results.values():
+        assert {"ciou@0.5", "mean_ciou", "auc"} <= set(values)
+        assert 0 <= values["mean_ciou"] <= 1 and values["clips"] == 8
+
+
+def test_a_short_run_lowers_the_loss(clips_dir):
+    config = named_config("micro", "trimap")
+    clips = load_clip_set(clips_dir, config.network.image_size, config.audio)
+    result = train_localizer(config, clips, TrainSettings(batch_size=4, lr=3e-3, max_steps=30, seed=1))
+    assert np.mean(result.losses[-5:]) < np.mean(result.losses[:5]) - 0.02
+
+
+def test_predict_writes_a_stamped_proposal_per_clip(session, clips_dir, checkpoint):
+    import_clips(session, "loc", "localization", clips_dir / "clips", clips_dir / "labels.csv")
+    from annotation_db.projects import get_project
+
+    project = get_project(session, "loc")
+    assert predict_project(session, project, checkpoint=checkpoint) == 8
+    proposals = session.exec(select(Proposal).where(Proposal.project_id == project.id)).all()
+    assert len(proposals) == 8
+    for proposal in proposals:
+        assert proposal.model == "localizer" and proposal.model_version.startswith("micro-")
+        assert proposal.model_version_id is not None and 0 <= proposal.uncertainty <= 1
+        heat = np.load(proposal.payload["heatmap_path"])
+        assert heat.shape == (4, 4)
+        for box in proposal.payload["boxes"]:
+            x1, y1, x2, y2, _ = box
+            assert 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1

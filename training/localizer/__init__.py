@@ -1,0 +1,1 @@
+"""Training, evaluation and prediction for the sound-source localizer (thesis chapter 5)."""
