@@ -1,0 +1,123 @@
+"""DB services of the geometry review page: the tile queue, geometry verdicts, progress, re-correction."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import shapely
+from shapely import affinity
+from sqlmodel import Session, select
+
+from annotation_db.assignment import complete_assignment, next_assignment
+from annotation_db.models import (Assignment, GeometryAction, Instance, Project, ProjectKind, Raster, User,
+                                  Verdict, VerdictKind)
+from annotation_db.verdicts import latest_proposals, latest_verdicts, record_verdict
+
+GEO_KINDS = (ProjectKind.railway, ProjectKind.buildings)
+
+
+@dataclass(frozen=True)
+class InstanceItem:
+    """One instance of the tile under review: noisy input, latest proposal, this person's verdict."""
+
+    instance_id: int
+    source_id: str
+    noisy_wkt: str
+    proposal_id: int | None
+    proposal_wkt: str | None
+    uncertainty: float | None
+    model_version: str | None
+    action: str | None  # this person's latest verdict
+    final_wkt: str | None
+
+
+@dataclass(frozen=True)
+class TileItem:
+    """A leased raster and its instances, most uncertain first (plain values, no ORM objects)."""
+
+    assignment_id: int
+    raster_id: int
+    name: str
+    path: str
+    transform: tuple[float, ...]
+    width: int
+    height: int
+    instances: list[InstanceItem]
+
+
+def geo_projects(session: Session) -> list[str]:
+    """Names of the railway and buildings projects."""
+    return list(session.exec(select(Project.name).where(Project.kind.in_(GEO_KINDS)).order_by(Project.name)))
+
+
+def next_tile(session: Session, project: Project, user: User) -> TileItem | None:
+    """The user's leased tile (the tile with the most uncertain proposal first), or None when done."""
+    assignment = next_assignment(session, project, user)
+    return None if assignment is None else tile_item(session, project, user, assignment)
+
+
+def tile_item(session: Session, project: Project, user: User, assignment: Assignment) -> TileItem:
+    """The leased tile with its instances and this person's verdicts."""
+    raster = session.get(Raster, assignment.raster_id)
+    proposals = latest_proposals(session, project.id)
+    mine = _my_verdicts(session, project, user)
+    items = []
+    for instance in session.exec(select(Instance).where(Instance.raster_id == raster.id).order_by(Instance.id)):
+        proposal, verdict = proposals.get(instance.id), mine.get(instance.id)
+        items.append(InstanceItem(
+            instance.id, instance.source_id, instance.geometry_wkt, proposal.id if proposal else None,
+            (proposal.payload or {}).get("geometry_wkt") if proposal else None,
+            proposal.uncertainty if proposal else None, proposal.model_version if proposal else None,
+            verdict.action.value if verdict else None, verdict.final_geometry_wkt if verdict else None))
+    items.sort(key=lambda i: (i.uncertainty is None, -(i.uncertainty or 0.0), i.instance_id))
+    return TileItem(assignment.id, raster.id, raster.name, raster.path, tuple(raster.transform),
+                    raster.width, raster.height, items)
+
+
+def _my_verdicts(session: Session, project: Project, user: User) -> dict[int, Verdict]:
+    rows = session.exec(select(Verdict).where(Verdict.project_id == project.id, Verdict.user_id == user.id,
+                                              Verdict.kind == VerdictKind.geometry).order_by(Verdict.id))
+    return {v.instance_id: v for v in rows}
+
+
+def adjusted_wkt(wkt: str, dx_m: float, dy_m: float, rotation_deg: float) -> str:
+    """A geometry turned `rotation_deg` counter-clockwise (map view) about its centroid, then shifted (m)."""
+    geometry = shapely.from_wkt(wkt)
+    turned = affinity.rotate(geometry, rotation_deg, origin="centroid")
+    return affinity.translate(turned, dx_m, dy_m).wkt
+
+
+def save_geometry_verdict(session: Session, user: User, project: Project, tile: TileItem, instance_id: int,
+                          action: GeometryAction | str, dx_m: float = 0.0, dy_m: float = 0.0,
+                          rotation_deg: float = 0.0, from_correction: bool = True) -> Verdict:
+    """One verdict from a page action; the lease is completed once every instance has one."""
+    action = GeometryAction(action)
+    item = next(i for i in tile.instances if i.instance_id == instance_id)
+    base = item.proposal_wkt if from_correction and item.proposal_wkt else item.noisy_wkt
+    final = {GeometryAction.accepted: item.proposal_wkt, GeometryAction.original: item.noisy_wkt,
+             GeometryAction.adjusted: adjusted_wkt(base, dx_m, dy_m, rotation_deg)}.get(action)
+    if action is GeometryAction.accepted and final is None:
+        raise ValueError("there is no model correction to accept for this instance")
+    fields = {"final_geometry_wkt": final}
+    if action is GeometryAction.adjusted:
+        fields.update(dx_m=dx_m, dy_m=dy_m, rotation_deg=rotation_deg)
+    verdict = record_verdict(session, user, project, VerdictKind.geometry, instance_id=instance_id,
+                             proposal_id=item.proposal_id, action=action, **fields)
+    done = set(_my_verdicts(session, project, user))
+    if all(i.instance_id in done for i in tile.instances):
+        complete_assignment(session, session.get(Assignment, tile.assignment_id))
+    return verdict
+
+
+def progress(session: Session, project: Project) -> dict:
+    """{"instances", "reviewed", "by_annotator": {name: instances reviewed}} for a geo project."""
+    total = len(session.exec(select(Instance.id).where(Instance.project_id == project.id)).all())
+    latest = latest_verdicts(session, project.id, VerdictKind.geometry, humans_only=True)
+    people = {u.id: u.name for u in session.exec(select(User).where(User.is_system.is_(False)))}
+    counts = Counter()
+    for user_id, _ in session.exec(select(Verdict.user_id, Verdict.instance_id).where(
+            Verdict.project_id == project.id, Verdict.kind == VerdictKind.geometry).distinct()):
+        if user_id in people:
+            counts[people[user_id]] += 1
+    return {"instances": total, "reviewed": len(latest), "by_annotator": dict(counts)}

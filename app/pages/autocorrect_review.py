@@ -1,0 +1,153 @@
+"""Geometry review (thesis chapter 3): accept, keep, adjust or drop AutoCorrect's per-instance corrections."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from annotation_db import geo_review as gr
+from annotation_db.engine import session_scope
+from annotation_db.export_geo import export_geo
+from annotation_db.models import User
+from annotation_db.projects import get_project
+from core.config import get_settings
+from ui.flash import flash, show_flashes
+from ui.geo_map import review_map
+from ui.maps import render_map
+from ui.session import current_user
+
+ACTIONS = (  # (action, button label, icon)
+    ("accepted", "Accept correction", ":material/check_circle:"),
+    ("original", "Keep original", ":material/undo:"),
+    ("not_visible", "Not visible", ":material/visibility_off:"),
+    ("obsolete", "Obsolete", ":material/delete:"),
+)
+
+user = current_user()
+if user is None:
+    st.stop()
+st.title("Geometry review")
+show_flashes()
+
+with session_scope() as session:
+    projects = gr.geo_projects(session)
+if not projects:
+    st.info("No railway or buildings project yet. Researchers import GeoTIFFs and annotations on the "
+            "**Import & export** page.")
+    st.stop()
+project_name = st.selectbox("Project", projects, key="geo_project")
+
+
+def _progress() -> None:
+    with session_scope() as session:
+        stats = gr.progress(session, get_project(session, project_name))
+    done, total = stats["reviewed"], max(stats["instances"], 1)
+    st.progress(done / total, text=f"{done} of {stats['instances']} instances reviewed")
+    if stats["by_annotator"]:
+        st.caption("By annotator: " + ", ".join(f"{n}: {c}" for n, c in sorted(stats["by_annotator"].items())))
+
+
+def _run_predict(raster_ids: list[int] | None = None) -> int:
+    from training.autocorrect.predict import predict_project
+
+    bar = st.progress(0.0, text="Correcting…")
+    with session_scope() as session:
+        count = predict_project(session, get_project(session, project_name), raster_ids=raster_ids,
+                                progress=lambda done, total: bar.progress(done / max(total, 1),
+                                                                          text=f"Corrected {done} of {total}"))
+    bar.progress(1.0, text=f"Corrected {count} instances")
+    return count
+
+
+def _researcher_tools() -> None:
+    with st.expander("Model and export", icon=":material/model_training:"):
+        if user.is_researcher and st.button("Run predict for the whole project", key="geo_predict"):
+            flash(f"Wrote {_run_predict()} proposals.")
+            st.rerun()
+        st.button("Export GeoPackage", key="geo_export", on_click=_export)
+        path = st.session_state.get("geo_export_path")
+        if path and path.endswith(f"{project_name}.gpkg"):
+            with open(path, "rb") as handle:
+                st.download_button("Download GeoPackage", handle.read(), file_name=f"{project_name}.gpkg",
+                                   key="geo_download")
+
+
+def _export() -> None:
+    out = get_settings().data_dir / "exports" / f"{project_name}.gpkg"
+    with session_scope() as session:
+        export_geo(session, project_name, out)
+    st.session_state["geo_export_path"] = str(out)
+    flash(f"Exported to {out} (final geometries in the annotations' own CRS).")
+
+
+def _save(tile: gr.TileItem, instance_id: int, action: str, **fields) -> None:
+    with session_scope() as session:
+        gr.save_geometry_verdict(session, session.get(User, user.id), get_project(session, project_name), tile,
+                                 instance_id, action, **fields)
+    flash(f"Saved instance #{instance_id}: {action.replace('_', ' ')}.")
+    for key in (f"geo_instance_{tile.raster_id}", "geo_dx", "geo_dy", "geo_rot"):
+        st.session_state.pop(key, None)  # move on to the next instance, adjustment reset
+
+
+def _recorrect(tile: gr.TileItem) -> None:
+    count = _run_predict([tile.raster_id])
+    flash(f"Re-corrected {count} remaining instances with your fixes in the memory map.")
+
+
+def _tile() -> gr.TileItem | None:
+    with session_scope(immediate=True) as session:
+        project = get_project(session, project_name)
+        return gr.next_tile(session, project, session.get(User, user.id))
+
+
+_progress()
+_researcher_tools()
+tile = _tile()
+if tile is None:
+    st.success("No tile left to review in this project.")
+    st.stop()
+
+labels = {i.instance_id: f"#{i.instance_id} · {i.action.replace('_', ' ') if i.action else 'to review'}"
+          + (f" · uncertainty {i.uncertainty:.1f} px" if i.uncertainty is not None else "")
+          for i in tile.instances}
+pending = [i.instance_id for i in tile.instances if i.action is None]
+st.subheader(f"Tile {tile.name}")
+st.caption(f"{len(pending)} of {len(tile.instances)} instances left, most uncertain first. "
+           "Red: noisy annotation, yellow: model correction, green: accepted.")
+map_column, side = st.columns([3, 2], gap="large")
+with side:
+    selected = st.selectbox("Instance", list(labels), format_func=labels.get, key=f"geo_instance_{tile.raster_id}",
+                            index=list(labels).index(pending[0]) if pending else 0)
+    item = next(i for i in tile.instances if i.instance_id == selected)
+    if item.model_version:
+        st.caption(f"Correction by {item.model_version}")
+    columns = st.columns(2)
+    for n, (action, label, icon) in enumerate(ACTIONS):
+        columns[n % 2].button(label, key=f"geo_{action}", icon=icon, on_click=_save, args=(tile, selected, action),
+                              disabled=action == "accepted" and item.proposal_wkt is None,
+                              use_container_width=True)
+    st.markdown("**Adjust**")
+    base = st.radio("Start from", ["Model correction", "Original"], horizontal=True, key="geo_base",
+                    disabled=item.proposal_wkt is None)
+    from_correction = base == "Model correction" and item.proposal_wkt is not None
+    dx = st.number_input("Shift east (m)", -50.0, 50.0, 0.0, 0.1, key="geo_dx")
+    dy = st.number_input("Shift north (m)", -50.0, 50.0, 0.0, 0.1, key="geo_dy")
+    rot = st.number_input("Rotation (degrees, counter-clockwise)", -45.0, 45.0, 0.0, 0.5, key="geo_rot")
+    st.button("Save adjustment", key="geo_adjusted", icon=":material/tune:", on_click=_save,
+              args=(tile, selected, "adjusted"),
+              kwargs={"dx_m": dx, "dy_m": dy, "rotation_deg": rot, "from_correction": from_correction})
+    st.button("Re-correct the rest", key="geo_recorrect", icon=":material/auto_fix_high:", on_click=_recorrect,
+              args=(tile,), disabled=not pending, help="Runs the model again on the instances without a verdict, "
+              "with every fixed instance of this tile in its memory map.")
+
+preview = gr.adjusted_wkt(item.proposal_wkt if from_correction else item.noisy_wkt, dx, dy, rot)
+layers = {
+    "Noisy annotation": [(i.instance_id, i.noisy_wkt) for i in tile.instances],
+    "Model correction": [(i.instance_id, i.proposal_wkt) for i in tile.instances
+                         if i.proposal_wkt and i.action is None],
+    "Accepted": [(i.instance_id, i.final_wkt) for i in tile.instances
+                 if i.final_wkt and i.action in ("accepted", "adjusted", "original")],
+    "Preview": [(selected, preview)] if (dx, dy, rot) != (0.0, 0.0, 0.0) else [],
+}
+with map_column:
+    render_map(review_map(tile.path, tile.width, tile.height, tile.transform, layers, selected),
+               key=f"geo_map_{tile.raster_id}", height=560, returned_objects=[])

@@ -1,0 +1,93 @@
+"""AutoCorrect benchmark: accuracy on held-out tiles, Table 3.1 ablations, CPU/GPU speed.
+
+Usage (see RESULTS.md for the exact runs):
+  python bench/autocorrect/bench.py accuracy --checkpoint CKPT --data DIR [--data DIR ...] --out JSON
+  python bench/autocorrect/bench.py speed --checkpoint CKPT --data DIR --out JSON [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from core.autocorrect.geo_io import load_generated  # noqa: E402
+from core.autocorrect.memory_map import TileInput  # noqa: E402
+from core.autocorrect.predictor import AutoCorrectPredictor  # noqa: E402
+from core.autocorrect.windows import image_to_float  # noqa: E402
+from training.autocorrect.evaluate import evaluate_directory  # noqa: E402
+
+
+def accuracy(checkpoints: list[str], datas: list[str], device: str | None) -> list[dict]:
+    """eval JSON per (checkpoint, data) pair, without the per-threshold noise."""
+    rows = []
+    for checkpoint in checkpoints:
+        for data in datas:
+            result = evaluate_directory(checkpoint, data, device)
+            rows.append(result)
+            summary = {m: (round(result[m]["iou"], 4), round(result[m]["pck"]["5"], 4))
+                       for m in ("model", "noisy_input", "global_shift")}
+            print(Path(checkpoint).stem, Path(data).name, "(IoU, PCK@5):", summary, flush=True)
+    return rows
+
+
+def speed(checkpoint: str, data: str, device: str | None, instances: int = 20, repeats: int = 11) -> dict:
+    """Median seconds for one tile of `instances` instances, and batched instances/s over all tiles."""
+    predictor = AutoCorrectPredictor.from_checkpoint(checkpoint, device)
+    _, tiles = load_generated(data, predictor.config.track_width_m)
+    big = max(tiles, key=lambda t: len(t.shapes))
+    if len(big.shapes) < instances:
+        raise ValueError(f"{data}: no tile with {instances} instances (largest has {len(big.shapes)})")
+    one = [TileInput(image_to_float(big.image), big.shapes[:instances])]
+    result = {"device": str(predictor.device), "threads": torch.get_num_threads(), "tile_px": big.image.shape[1],
+              "instances_per_tile": instances}
+    for label, unc in (("with_uncertainty", True), ("correction_only", False)):
+        predictor.correct(one, uncertainty=unc)  # warm-up
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            predictor.correct(one, uncertainty=unc)
+            times.append(time.perf_counter() - start)
+        result[f"tile_median_s_{label}"] = statistics.median(times)
+        every = [TileInput(image_to_float(t.image), t.shapes) for t in tiles]
+        start = time.perf_counter()
+        predictor.correct(every, uncertainty=unc)
+        seconds = time.perf_counter() - start
+        result[f"batched_instances_per_s_{label}"] = sum(len(t.shapes) for t in tiles) / seconds
+    result["batched_tiles"] = len(tiles)
+    result["batched_instances"] = sum(len(t.shapes) for t in tiles)
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    acc = sub.add_parser("accuracy")
+    acc.add_argument("--checkpoint", action="append", required=True)
+    acc.add_argument("--data", action="append", required=True)
+    spd = sub.add_parser("speed")
+    spd.add_argument("--checkpoint", required=True)
+    spd.add_argument("--data", required=True)
+    for p in (acc, spd):
+        p.add_argument("--device", default=None)
+        p.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    if args.what == "accuracy":
+        out = accuracy(args.checkpoint, args.data, args.device)
+    else:
+        out = speed(args.checkpoint, args.data, args.device)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

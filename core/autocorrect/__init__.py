@@ -1,0 +1,1 @@
+"""AutoCorrect (thesis chapter 3): per-instance SE(2) alignment of noisy geometric annotations."""

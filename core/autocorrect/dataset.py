@@ -1,0 +1,101 @@
+"""Training batches: perturbed labels, the memory map and the frames J_s / J_c need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from core.autocorrect.memory_map import correction_order
+from core.autocorrect.rasterize import Shape, render
+from core.autocorrect.se2 import se2_matrix, window_frame
+from core.autocorrect.windows import crop, image_to_float, window_centre
+
+
+@dataclass
+class Tile:
+    """One training image with its (possibly noisy) label shapes in pixel coordinates."""
+
+    image: torch.Tensor  # (3, H, W) float from image_to_float
+    shapes: list[Shape]
+
+
+@dataclass
+class Batch:
+    """Two perturbed views per sample; matrices in the label's own normalised window frame."""
+
+    x1: torch.Tensor  # (B, C, W, W) network inputs for g1 . y
+    x2: torch.Tensor
+    g1: torch.Tensor  # (B, 3, 3) perturbations in the label's frame
+    g2: torch.Tensor
+    offset1: torch.Tensor  # (B, 2) where window 1's centre lies in the label's frame
+    offset2: torch.Tensor
+    labels: torch.Tensor  # (B, 1, W, W) the unperturbed label, for the gating IoU
+
+
+class TrainingTiles:
+    """Tiles with their label masks rendered once; draws batches of perturbed samples."""
+
+    def __init__(self, tiles: list[Tile], window: int, max_shift: float, max_rot_deg: float,
+                 memory_map: bool = True) -> None:
+        self.tiles, self.window, self.memory_map = tiles, window, memory_map
+        self.max_shift, self.max_rot = max_shift, np.radians(max_rot_deg)
+        self.masks = [torch.stack([render(s, (0, 0), t.image.shape[1:]) for s in t.shapes])[:, None]
+                      for t in tiles]
+        self.centroids = [np.array([s.centroid() for s in t.shapes]) for t in tiles]
+        self.rank = [np.argsort(correction_order(c)) for c in self.centroids]
+        self.items = [(k, i) for k, t in enumerate(tiles) for i in range(len(t.shapes))]
+        if not self.items:
+            raise ValueError("no annotations to train on")
+
+    def random_motion(self, rng: np.random.Generator, centre: np.ndarray) -> np.ndarray:
+        """A pixel-space perturbation g about `centre`: shift up to max_shift, turn up to max_rot."""
+        dx, dy = rng.uniform(-self.max_shift, self.max_shift, 2)
+        return se2_matrix(dx, dy, rng.uniform(-self.max_rot, self.max_rot), tuple(centre))
+
+    def batch(self, rng: np.random.Generator, size: int) -> Batch:
+        """`size` samples, each seen through two independent perturbations."""
+        picks = rng.integers(len(self.items), size=size)
+        views = [[self._view(rng, *self.items[p]) for p in picks] for _ in range(2)]
+        stack = lambda v, key: torch.stack([torch.as_tensor(s[key]) for s in v]).float()
+        return Batch(stack(views[0], "x"), stack(views[1], "x"), stack(views[0], "g"),
+                     stack(views[1], "g"), stack(views[0], "offset"), stack(views[1], "offset"),
+                     stack(views[0], "label"))
+
+    def _view(self, rng: np.random.Generator, k: int, i: int) -> dict:
+        """One sample: window on g . y_i, with the others in memory (earlier ones at their place)."""
+        tile, masks, w = self.tiles[k], self.masks[k], self.window
+        half, c = w / 2, self.centroids[k][i]
+        g = self.random_motion(rng, c)
+        label_centre = window_centre(c)
+        centre = window_centre(g @ np.array([c[0], c[1], 1.0]))
+        motions = [g if j == i else (np.eye(3) if self.rank[k][j] < self.rank[k][i]
+                                     else self.random_motion(rng, self.centroids[k][j]))
+                   for j in range(len(masks))]
+        moved = _sample(masks, motions, centre, w)
+        planes = [crop(tile.image, centre, w), moved[i]]
+        if self.memory_map:
+            others = torch.cat([moved[:i], moved[i + 1:]]).sum(0) if len(masks) > 1 else moved[i] * 0
+            planes.append(others.clamp(max=1.0))
+        frame = window_frame(label_centre, half)
+        return {"x": torch.cat(planes), "g": frame @ g @ np.linalg.inv(frame),
+                "offset": (np.array(centre) - np.array(label_centre)) / half,
+                "label": _sample(masks[i:i + 1], [np.eye(3)], label_centre, w)[0]}
+
+
+def _sample(masks: torch.Tensor, motions: list[np.ndarray], centre: tuple[int, int], size: int) -> torch.Tensor:
+    """(N, 1, size, size) binary masks moved by pixel-space `motions`, on the window at `centre`."""
+    h, w = masks.shape[-2:]
+    to_tile = np.array([[2 / w, 0, -1], [0, 2 / h, -1], [0, 0, 1.0]])
+    from_window = np.linalg.inv(window_frame(centre, size / 2))
+    theta = np.stack([(to_tile @ np.linalg.inv(m) @ from_window)[:2] for m in motions])
+    grid = F.affine_grid(torch.as_tensor(theta, dtype=torch.float32), [len(masks), 1, size, size],
+                         align_corners=False)
+    return (F.grid_sample(masks, grid, align_corners=False) > 0.5).float()
+
+
+def tiles_from_arrays(images: list[np.ndarray], shapes: list[list[Shape]]) -> list[Tile]:
+    """Tiles from (bands, H, W) uint8 arrays and their shapes."""
+    return [Tile(image_to_float(img), list(s)) for img, s in zip(images, shapes)]

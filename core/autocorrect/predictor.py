@@ -1,0 +1,60 @@
+"""AutoCorrectPredictor: tiles and shapes in, per-instance corrections out (eval mode, device, dtype)."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.autocorrect.builder import AutoCorrectConfig, build_autocorrect
+from core.autocorrect.memory_map import TileInput, TileResult, correct_sequentially
+from core.autocorrect.network import AutoCorrectNet
+
+
+def default_device() -> torch.device:
+    """CUDA when there is one, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class AutoCorrectPredictor:
+    """Runs a trained network over tiles, sequentially with the memory map, batched across tiles."""
+
+    def __init__(self, model: AutoCorrectNet, config: AutoCorrectConfig, version: str = "",
+                 device: str | torch.device | None = None, max_batch: int = 256) -> None:
+        self.device = torch.device(device) if device else default_device()
+        self.model = model.to(self.device).eval()
+        self.config, self.version, self.max_batch = config, version, max_batch
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, device: str | torch.device | None = None) -> "AutoCorrectPredictor":
+        """Load weights (weights_only) and the config JSON beside them."""
+        from training.checkpoints import checkpoint_version, load_checkpoint
+
+        state, meta = load_checkpoint(path)
+        config = AutoCorrectConfig.from_dict(meta["model"])
+        model = build_autocorrect(config)
+        model.load_state_dict(state)
+        return cls(model, config, checkpoint_version(path), device)
+
+    def max_shift(self, tile_size: int) -> float:
+        """Perturbation bound for a tile of `tile_size` px (25 px at 640, scaled)."""
+        return self.config.max_shift_ref * tile_size / self.config.reference_size
+
+    @torch.no_grad()
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
+        outs = []
+        with autocast:
+            for chunk in x.split(self.max_batch):
+                outs.append(self.model(chunk.to(self.device, non_blocking=True)).float().cpu())
+        return torch.cat(outs)
+
+    def correct(self, tiles: list[TileInput], uncertainty: bool = True, seed: int = 0) -> list[TileResult]:
+        """Pixel-space corrections (and, with `uncertainty`, the two-probe disagreement) per instance."""
+        size = max(max(t.image.shape[1:]) for t in tiles) if tiles else 0
+        probes = 0.5 * min(self.max_shift(size), self.max_shift(640)) if uncertainty else 0.0
+        return correct_sequentially(self._forward, tiles, self.config.window, self.config.memory_map,
+                                    probes=probes, max_rot=np.radians(self.config.max_rot_deg) / 2,
+                                    seed=seed)

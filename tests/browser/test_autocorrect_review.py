@@ -1,0 +1,103 @@
+"""Geometry review page: open a tile, accept, adjust, reject, re-correct the rest, export; check DB and file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from shapely import affinity
+from sqlmodel import select
+
+from annotation_db.engine import get_engine, session_scope
+from annotation_db.import_geo import import_geo
+from annotation_db.migrate import upgrade_database
+from annotation_db.models import Instance, Proposal, Role, Verdict, VerdictKind
+from annotation_db.projects import get_project
+from annotation_db.users import create_user
+from core.config import get_settings
+from core.synthetic.geo import generate_geo
+from training.autocorrect.predict import predict_project
+
+MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
+NO_DEMO = {"SEED_DEMO": "0"}
+PASSWORD = "password123"
+
+
+@pytest.fixture
+def app_data(tmp_path, monkeypatch, tmp_path_factory) -> Path:
+    """A buildings project of one 256 px tile with AutoCorrect proposals, and a researcher."""
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'annotation.db'}")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    upgrade_database()
+    data = generate_geo(kind="buildings", tiles=1, size=256, seed=8, out=tmp_path_factory.mktemp("bld"))
+    with session_scope() as session:
+        import_geo(session, "blocks", "buildings", data / "rasters", data / "annotations.geojson")
+        assert predict_project(session, get_project(session, "blocks")) >= 4
+        create_user(session, "rita", Role.researcher, PASSWORD)
+    yield tmp_path
+    get_engine.cache_clear()
+    get_settings.cache_clear()
+
+
+def _rows(model, *where):
+    with session_scope() as session:
+        rows = session.exec(select(model).where(*where).order_by(model.id)).all()
+        session.expunge_all()
+        return rows
+
+
+def test_accept_adjust_reject_recorrect_and_export(page, streamlit_server, wait_for_app, app_data):
+    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
+    page.goto(url)
+    wait_for_app(page, text="Log in")
+    page.get_by_label("User name").fill("rita")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    wait_for_app(page, text="Signed in as")
+    page.get_by_role("link", name="Geometry review").click()
+    wait_for_app(page, text="Tile tile_000.tif")
+    before = len(_rows(Proposal))
+
+    page.get_by_role("button", name="Accept correction").click()
+    wait_for_app(page, text="accepted.")
+    page.get_by_label("Shift east (m)").fill("1.5")
+    page.get_by_label("Shift east (m)").press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Save adjustment").click()
+    wait_for_app(page, text="adjusted.")
+    page.get_by_role("button", name="Not visible").click()
+    wait_for_app(page, text="not visible.")
+    page.get_by_role("button", name="Re-correct the rest").click()
+    wait_for_app(page, text="Re-corrected")
+
+    verdicts = _rows(Verdict, Verdict.kind == VerdictKind.geometry)
+    assert [v.action.value for v in verdicts] == ["accepted", "adjusted", "not_visible"]
+    accepted, adjusted, _ = verdicts
+    proposals = {p.id: p for p in _rows(Proposal)}
+    assert accepted.final_geometry_wkt == proposals[accepted.proposal_id].payload["geometry_wkt"]
+    base = shapely.from_wkt(proposals[adjusted.proposal_id].payload["geometry_wkt"])
+    assert adjusted.dx_m == pytest.approx(1.5)
+    assert shapely.from_wkt(adjusted.final_geometry_wkt).equals_exact(affinity.translate(base, 1.5, 0), 1e-6)
+    remaining = len(_rows(Instance)) - 3
+    assert len(proposals) == before + remaining  # one new proposal per instance still to review
+
+    page.get_by_text("Model and export").click()
+    page.get_by_role("button", name="Export GeoPackage").click()
+    wait_for_app(page, text="Exported to")
+    exported = gpd.read_file(app_data / "exports" / "blocks.gpkg")
+    assert sorted(exported["verdict"]) == sorted(["accepted", "adjusted", "not_visible"] + ["unreviewed"] * remaining)
+    row = exported[exported["verdict"] == "adjusted"].iloc[0]
+    expected = gpd.GeoSeries([shapely.from_wkt(adjusted.final_geometry_wkt)],
+                             crs=_raster_crs(adjusted.instance_id)).to_crs(exported.crs).iloc[0]
+    assert row.geometry.equals_exact(expected, 1e-9)  # written back in the annotations' CRS
+
+
+def _raster_crs(instance_id: int) -> str:
+    from annotation_db.models import Raster
+
+    with session_scope() as session:
+        return session.get(Raster, session.get(Instance, instance_id).raster_id).crs

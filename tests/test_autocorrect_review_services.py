@@ -1,0 +1,62 @@
+"""DB services of the geometry review page: tile queue by uncertainty, verdicts from actions, progress."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+import shapely
+from sqlmodel import select
+
+from annotation_db import geo_review as gr
+from annotation_db.import_geo import import_geo
+from annotation_db.models import Assignment, Instance
+from annotation_db.projects import get_project
+from annotation_db.proposals import NewProposal, write_proposals
+from annotation_db.users import create_user
+from core.synthetic.geo import generate_geo
+
+
+@pytest.fixture
+def project(session, tmp_path):
+    data = generate_geo(kind="buildings", tiles=2, size=256, seed=3, out=tmp_path / "geo")
+    import_geo(session, "blocks", "buildings", data / "rasters", data / "annotations.geojson")
+    target = get_project(session, "blocks")
+    instances = session.exec(select(Instance).order_by(Instance.id)).all()
+    counts = Counter(i.raster_id for i in instances)
+    busiest = max(counts, key=counts.get)
+    proposals = [NewProposal({"geometry_wkt": shapely.affinity.translate(shapely.from_wkt(i.geometry_wkt), 1, 0).wkt,
+                              "transform": [2.0, 0.0, 0.0]}, instance_id=i.id,
+                             uncertainty=9.0 if i.raster_id == busiest else 1.0) for i in instances]
+    write_proposals(session, target, "autocorrect", "test-v1", proposals)
+    return target
+
+
+def test_queue_serves_the_most_uncertain_tile_and_completes_it_after_the_last_verdict(session, project):
+    person = create_user(session, "ann", "annotator", "password123")
+    tile = gr.next_tile(session, project, person)
+    counts = Counter(session.exec(select(Instance.raster_id)).all())
+    busiest = max(counts, key=counts.get)
+    assert tile.raster_id == busiest  # uncertainty 9 beats 1
+    assert len(tile.instances) >= 3
+    first, *rest = tile.instances
+    verdict = gr.save_geometry_verdict(session, person, project, tile, first.instance_id, "accepted")
+    assert verdict.final_geometry_wkt == first.proposal_wkt and verdict.proposal_id == first.proposal_id
+    adjusted = gr.save_geometry_verdict(session, person, project, tile, rest[0].instance_id, "adjusted",
+                                        dx_m=2.0, dy_m=-1.0, rotation_deg=0.0)
+    moved = shapely.affinity.translate(shapely.from_wkt(rest[0].proposal_wkt), 2.0, -1.0)
+    assert shapely.from_wkt(adjusted.final_geometry_wkt).equals_exact(moved, 1e-6)
+    for item in rest[1:]:
+        gr.save_geometry_verdict(session, person, project, tile, item.instance_id, "not_visible")
+    assert session.get(Assignment, tile.assignment_id).completed_at is not None
+    stats = gr.progress(session, project)
+    assert stats["reviewed"] == len(tile.instances) and stats["by_annotator"] == {"ann": len(tile.instances)}
+    assert gr.next_tile(session, project, person).raster_id != busiest
+
+
+def test_adjusted_wkt_turns_counter_clockwise_about_the_centroid():
+    square = "POLYGON ((0 0, 2 0, 2 2, 0 2, 0 0))"
+    turned = shapely.from_wkt(gr.adjusted_wkt(square, 10.0, 0.0, 90.0))
+    assert turned.centroid.x == pytest.approx(11.0) and turned.centroid.y == pytest.approx(1.0)
+    line = shapely.from_wkt(gr.adjusted_wkt("LINESTRING (0 0, 2 0)", 0.0, 0.0, 90.0))
+    assert list(line.coords) == [pytest.approx((1.0, -1.0)), pytest.approx((1.0, 1.0))]

@@ -1,0 +1,1 @@
+"""AutoCorrect training, evaluation and prediction."""

@@ -1,0 +1,111 @@
+"""`python -m training train|eval|predict autocorrect ...` (the contract in training/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from training.autocorrect.train import LOSSES, TrainOptions, run_training, write_record
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `train autocorrect`."""
+    parser.add_argument("--data", type=Path, required=True, help="output of `python -m core.synthetic geo`")
+    parser.add_argument("--out", type=Path, required=True, help="checkpoint path (.pt; .json written beside)")
+    parser.add_argument("--no-memory-map", dest="memory_map", action="store_false")
+    parser.add_argument("--loss", choices=LOSSES, default="joint")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=None, help="overrides --epochs")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--config", default="small", help="tiny | small | thesis")
+    parser.add_argument("--window", type=int, default=None, help="window side in px (config default)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--threads", type=int, default=None)
+
+
+def train(args: argparse.Namespace) -> int:
+    """Train and save; prints the loss curve summary."""
+    options = TrainOptions(**{k: v for k, v in vars(args).items() if k in TrainOptions.__dataclass_fields__})
+    try:
+        record = run_training(options, progress=lambda line: print(line, file=sys.stderr))
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    write_record(record, options.out.with_suffix(".train.json"))
+    print(json.dumps({k: v for k, v in record.items() if k != "losses"}))
+    return 0
+
+
+def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `eval autocorrect`."""
+    parser.add_argument("--data", type=Path, required=True, help="held-out generated tiles (with truth.geojson)")
+    parser.add_argument("--checkpoint", type=Path, default=None)
+    parser.add_argument("--project", default=None, help="use this project's active model")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default=None)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    """Score model, noisy input and the global-shift baseline."""
+    from training.autocorrect.evaluate import evaluate_directory
+
+    try:
+        checkpoint = args.checkpoint or _default_checkpoint(args.data, args.project)
+        result = evaluate_directory(checkpoint, args.data, args.device)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for method in ("model", "noisy_input", "global_shift"):
+            m = result[method]
+            print(f"{method:13s} IoU {m['iou']:.3f}  PCK@5 {m['pck']['5']:.3f}  PCK@16 {m['pck']['16']:.3f}")
+    return 0
+
+
+def _default_checkpoint(data: Path, project: str | None) -> Path:
+    """The project's active model if a project is named, else the bundled one for the data's kind."""
+    from training.registry import bundled_checkpoint
+
+    if project:
+        from annotation_db.engine import session_scope
+        from annotation_db.projects import get_project
+        from training.autocorrect.predict import MODEL, bundled_name
+        from training.registry import resolve_model
+
+        with session_scope() as session:
+            target = get_project(session, project)
+            return resolve_model(session, target, MODEL, bundled_name(target)).path
+    meta = Path(data) / "meta.json"
+    if not meta.is_file():
+        raise FileNotFoundError(f"{meta}: missing (expected `python -m core.synthetic geo` output)")
+    return bundled_checkpoint(f"autocorrect-{json.loads(meta.read_text())['kind']}")
+
+
+def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `predict autocorrect`."""
+    parser.add_argument("--project", required=True)
+    parser.add_argument("--checkpoint", type=Path, default=None)
+    parser.add_argument("--device", choices=("cpu", "cuda"), default=None)
+
+
+def predict(args: argparse.Namespace) -> int:
+    """Write proposals for every unreviewed instance of a project."""
+    from annotation_db.engine import session_scope
+    from annotation_db.projects import get_project
+    from training.autocorrect.predict import predict_project
+
+    try:
+        with session_scope() as session:
+            count = predict_project(session, get_project(session, args.project), args.checkpoint, args.device,
+                                    progress=lambda done, total: print(f"{done}/{total}", file=sys.stderr))
+    except (FileNotFoundError, ValueError, LookupError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{count} proposals written")
+    return 0

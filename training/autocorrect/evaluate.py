@@ -1,0 +1,50 @@
+"""Score a checkpoint on held-out tiles beside the noisy input and the global-shift baseline."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from core.autocorrect.baseline import global_shift
+from core.autocorrect.geo_io import GeoTile, load_generated
+from core.autocorrect.memory_map import TileInput
+from core.autocorrect.metrics import score
+from core.autocorrect.predictor import AutoCorrectPredictor
+from core.autocorrect.windows import image_to_float
+
+
+def corrected_shapes(predictor: AutoCorrectPredictor, tiles: list[GeoTile], uncertainty: bool = False) -> list[list]:
+    """Every tile's shapes after correction (all tiles corrected together, step by step)."""
+    inputs = [TileInput(image_to_float(t.image), t.shapes) for t in tiles]
+    results = predictor.correct(inputs, uncertainty=uncertainty)
+    return [[s.moved(m) for s, m in zip(t.shapes, r.matrices)] for t, r in zip(tiles, results)]
+
+
+def evaluate_directory(checkpoint: str | Path, data: str | Path, device: str | None = None) -> dict:
+    """{"model", "noisy_input", "global_shift"}: each {"iou", "pck", "instances"}; plus run facts."""
+    predictor = AutoCorrectPredictor.from_checkpoint(checkpoint, device)
+    kind, tiles = load_generated(data, predictor.config.track_width_m)
+    if any(t.truth is None for t in tiles):
+        raise FileNotFoundError(f"{Path(data) / 'truth.geojson'}: evaluation needs the true annotations")
+    truth = [t.truth for t in tiles]
+    sizes = [t.image.shape[1:] for t in tiles]
+    start = time.time()
+    corrected = corrected_shapes(predictor, tiles)
+    seconds = time.time() - start
+    shifted = [global_shift(t.shapes, t.truth, t.image.shape[1:],
+                            int(np.ceil(predictor.max_shift(max(t.image.shape[1:])))))[0] for t in tiles]
+    methods = {"model": corrected, "noisy_input": [t.shapes for t in tiles], "global_shift": shifted}
+    result = {name: score(shapes, truth, sizes) for name, shapes in methods.items()}
+    if all(t.perturbed is not None for t in tiles):  # the same scores on the perturbed instances only
+        for name, shapes in methods.items():
+            result[name]["perturbed_only"] = score(_perturbed(shapes, tiles), _perturbed(truth, tiles), sizes)
+    return {**result,
+            "checkpoint": str(checkpoint), "model_version": predictor.version, "data": str(data),
+            "kind": kind, "tiles": len(tiles), "correct_seconds": round(seconds, 2)}
+
+
+def _perturbed(per_tile: list[list], tiles: list[GeoTile]) -> list[list]:
+    """Only the entries of instances whose annotation the generator moved."""
+    return [[s for s, moved in zip(shapes, t.perturbed) if moved] for shapes, t in zip(per_tile, tiles)]
