@@ -1,0 +1,142 @@
+"""Sync review (thesis chapter 6): category, sync or the offset that fixes it; and the tolerance study (6.C)."""
+
+from __future__ import annotations
+
+import random
+
+import streamlit as st
+
+from annotation_db import sync_review as sr
+from annotation_db.engine import session_scope
+from annotation_db.models import User
+from annotation_db.projects import get_project
+from core.media import MediaError
+from ui.flash import flash, show_flashes
+from ui.session import current_user
+from ui.sync_plots import curve_chart, offset_chart, tolerance_chart
+
+REVIEW, TOLERANCE = "Review clips", "Tolerance study"
+CATEGORY_BUTTONS = (  # (category, label, icon)
+    ("uniform_ambient", "Uniform or ambient sound", ":material/graphic_eq:"),
+    ("no_source", "No sound or no visible source", ":material/volume_off:"),
+)
+
+user = current_user()
+if user is None:
+    st.stop()
+st.title("Sync review")
+show_flashes()
+
+with session_scope() as session:
+    projects = sr.sync_projects(session)
+if not projects:
+    st.info("No synchronisation project yet. Researchers import clips with the task **sync** on the "
+            "**Import & export** page.")
+    st.stop()
+project_column, mode_column = st.columns([2, 3])
+project_name = project_column.selectbox("Project", projects, key="sync_project")
+mode = mode_column.segmented_control("Mode", [REVIEW, TOLERANCE], default=REVIEW, key="sync_mode") or REVIEW
+
+
+def _play(media_path: str, clip_id: int, delay_frames: int) -> None:
+    """The clip with its audio delay_frames / 25 s late, cut on the server."""
+    try:
+        st.video(str(sr.shifted_media(media_path, clip_id, delay_frames)))
+    except (MediaError, OSError) as error:
+        st.error(f"Cannot play this clip: {error}")
+
+
+# ---- review ----
+
+
+def _save(item: sr.SyncItem, category: str, in_sync: bool | None = None, offset: int | None = None) -> None:
+    with session_scope() as session:
+        sr.save_sync_verdict(session, session.get(User, user.id), get_project(session, project_name), item,
+                             category, in_sync, offset)
+    flash(f"Saved {item.key}: {_answer_text(category, in_sync, offset)}.")
+
+
+def _answer_text(category: str, in_sync: bool | None, offset: int | None) -> str:
+    if category == "evident":
+        return "evident, in sync" if in_sync else f"evident, in sync at {offset:+d} frames"
+    return dict((c, label.lower()) for c, label, _ in CATEGORY_BUTTONS)[category]
+
+
+def review() -> None:
+    """One leased clip: play at any offset, see the model's scores, answer."""
+    with session_scope(immediate=True) as session:
+        item = sr.next_sync_item(session, get_project(session, project_name), session.get(User, user.id))
+    if item is None:
+        st.success("No clip left to review in this project.")
+        return
+    video, side = st.columns([3, 2], gap="large")
+    with side:
+        st.markdown(f"**{item.key}** · {item.label or 'no label'}")
+        offset = st.slider("Audio offset to correct (frames at 25 fps; + means the audio comes late)",
+                           -sr.MAX_OFFSET_FRAMES, sr.MAX_OFFSET_FRAMES, item.offset_frames,
+                           key=f"sync_offset_{item.clip_id}")
+        st.caption(f"Playing with the audio moved {-offset / 25:+.2f} s. Model's best offset: "
+                   f"{item.offset_frames:+d} frames" + (f" ({item.model_version})" if item.model_version else
+                                                        " (no proposal yet)"))
+    with video:
+        _play(item.media_path, item.clip_id, -offset)
+    if item.scores:
+        left, right = st.columns(2)
+        left.altair_chart(offset_chart(item.scores, item.offset_frames, offset), use_container_width=True)
+        if item.curve:
+            right.altair_chart(curve_chart(item.curve), use_container_width=True)
+    st.subheader("What is this clip?")
+    evident, other = st.columns(2)
+    with evident:
+        st.markdown("**Audio-visually evident**")
+        st.button("In sync as it is", key="sync_in_sync", icon=":material/check_circle:", type="primary",
+                  on_click=_save, args=(item, "evident", True, 0))
+        st.button(f"In sync at {offset:+d} frames", key="sync_at_offset", icon=":material/tune:",
+                  disabled=offset == 0, on_click=_save, args=(item, "evident", False, offset))
+    with other:
+        for category, label, icon in CATEGORY_BUTTONS:
+            st.button(label, key=f"sync_{category}", icon=icon, on_click=_save, args=(item, category))
+
+
+# ---- tolerance study ----
+
+
+def _answer(trial: sr.ToleranceTrial, looks_in_sync: bool) -> None:
+    with session_scope() as session:
+        sr.save_tolerance_answer(session, session.get(User, user.id), get_project(session, project_name),
+                                 trial, looks_in_sync)
+    st.session_state.pop("sync_trial", None)
+
+
+def tolerance() -> None:
+    """Clips at random offsets, one question; the answers by offset as in Figure 6.5."""
+    trial = st.session_state.get("sync_trial")
+    if trial is None or trial[0] != project_name:
+        with session_scope() as session:
+            found = sr.tolerance_trial(session, get_project(session, project_name), random.Random())
+        if found is None:
+            st.info("This project has no clip with media.")
+            return
+        trial = st.session_state["sync_trial"] = (project_name, found)
+    trial = trial[1]
+    video, side = st.columns([3, 2], gap="large")
+    with video:
+        _play(trial.media_path, trial.clip_id, trial.offset_frames)
+    with side:
+        st.markdown("### Is this in sync?")
+        st.button("Yes, in sync", key="tol_yes", icon=":material/check_circle:", type="primary",
+                  on_click=_answer, args=(trial, True))
+        st.button("No, out of sync", key="tol_no", icon=":material/cancel:", on_click=_answer,
+                  args=(trial, False))
+        st.caption("Clips play at a random audio offset between -15 and +15 frames (±0.6 s).")
+    with session_scope() as session:
+        histogram = sr.tolerance_histogram(session, get_project(session, project_name))
+    if histogram:
+        st.altair_chart(tolerance_chart(histogram), use_container_width=True)
+        st.caption(f"{sum(t for _, t in histogram.values())} answers so far.")
+
+
+if mode == REVIEW:
+    review()
+else:
+    tolerance()

@@ -1,0 +1,1 @@
+"""AVST: audio-visual synchronisation with Transformers (thesis chapter 6)."""

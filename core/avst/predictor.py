@@ -1,0 +1,146 @@
+"""AVST on files: offset scores, best offset, score along the clip (Fig. 6.7) and dec attention (Fig. 6.4)."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.avst.audio import LogSpectrogram
+from core.avst.builder import (INPUT_STRIDE, MAX_FRAMES, MAX_OFFSET, MIN_FRAMES, SPEC_PER_FRAME, VIDEO_FPS, AVSTConfig,
+                               build_avst)
+from core.avst.dataset import ClipArrays, SyncEntry, audio_window, frames_to_input, load_clip, max_length
+from core.avst.evaluation import OFFSETS
+
+CURVE_WINDOW = 10  # input frames (2 s) per point of the score curve, moved 1 input frame at a time
+
+
+@dataclass
+class SyncPrediction:
+    """What the model says about one clip."""
+
+    offset_frames: int
+    scores: dict[int, float]
+    curve: list[list[float]]  # [seconds at the window centre, probability of the best offset there]
+    uncertainty: float  # 1 - (p_best - p_second) over offsets
+    attention: np.ndarray | None = None  # dec only: (T, h, w) attention of [CLS] over the frame
+
+
+class AVSTPredictor:
+    """Owns preprocessing, eval mode and device for a trained AVST network."""
+
+    def __init__(self, model: torch.nn.Module, config: AVSTConfig, version: str = "",
+                 device: str | torch.device | None = None) -> None:
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = model.to(self.device).eval()
+        self.config = config
+        self.version = version
+        self.spectrogram = LogSpectrogram(config.n_mels)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, device: str | torch.device | None = None) -> "AVSTPredictor":
+        """Load weights + config JSON (training/checkpoints.py layout)."""
+        from training.checkpoints import checkpoint_version, load_checkpoint
+
+        state, meta = load_checkpoint(path)
+        config = AVSTConfig.from_dict(meta["model"])
+        model = build_avst(config)
+        model.load_state_dict(state)
+        return cls(model, config, checkpoint_version(path), device)
+
+    def _autocast(self):
+        if self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return nullcontext()
+
+    def load(self, path: str | Path) -> ClipArrays:
+        """Decode any mp4/mkv/webm with audio at 25 fps / 16 kHz."""
+        return load_clip(SyncEntry(key=Path(path).stem, path=Path(path)), self.config.image_size,
+                         self.spectrogram)
+
+    # ---- features ----
+
+    def _features(self, clip: ClipArrays, start: int, length: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Visual features (1, c, T, h, w) and audio features for every offset (31, c, T)."""
+        if not (MIN_FRAMES <= length <= self.config.max_frames and 0 <= start
+                and start + INPUT_STRIDE * length <= clip.n_frames):
+            raise ValueError(f"{clip.entry.path}: no window of {length} input frames from frame {start} "
+                             f"in {clip.n_frames} frames (need {MIN_FRAMES}..{self.config.max_frames})")
+        # inputs are padded to the longest window so that every clip runs the convolutions at one shape
+        # (new shapes cost CPU backends a slow first call); padded frames are zeros, as the 3D
+        # convolution's own padding, so the valid frames' features are unchanged
+        full = self.config.max_frames
+        frames = torch.zeros(1, 3, full, self.config.image_size, self.config.image_size)
+        frames[0, :, :length] = frames_to_input(clip.frames[start: start + INPUT_STRIDE * length: INPUT_STRIDE])
+        # the audio trunk has one column per 25 fps frame, so it runs once over the span of every
+        # offset and each offset's tokens come from the last (strided) layer at its own start
+        span = audio_window(clip, start, int(OFFSETS[0]), length + 2 * MAX_OFFSET // INPUT_STRIDE)
+        padded = torch.zeros(1, span.shape[0], (full + 2 * MAX_OFFSET // INPUT_STRIDE) * INPUT_STRIDE * SPEC_PER_FRAME)
+        padded[0, :, : span.shape[1]] = span
+        trunk = self.model.audio.trunk(padded.to(self.device))
+        shifted = torch.cat([trunk[:, :, o - OFFSETS[0]: o - OFFSETS[0] + INPUT_STRIDE * length]
+                             for o in OFFSETS.tolist()])
+        visual = self.model.visual(frames.to(self.device))[:, :, :length]
+        return visual, self.model.audio.temporal(shifted)
+
+    def _scores(self, v: torch.Tensor, a: torch.Tensor, want_attention: bool = False):
+        """fuse() of visual features (1 or N, ...) with N audio features of the same length."""
+        t = torch.full((len(a),), v.shape[2], device=self.device)
+        vis, vis_pad = self.model.embed_visual(v.expand(len(a), -1, -1, -1, -1) if len(v) == 1 else v, t)
+        aud, aud_pad = self.model.embed_audio(a, t)
+        return self.model.fuse(vis, vis_pad, aud, aud_pad, want_attention)
+
+    @torch.no_grad()
+    def offset_scores(self, clip: ClipArrays, start: int, length: int) -> np.ndarray:
+        """Scores (31,) for offsets -15..15 of `length` input frames from 25 fps frame `start`."""
+        with self._autocast():
+            v, a = self._features(clip, start, length)
+            return self._scores(v, a)[0].float().cpu().numpy()
+
+    # ---- whole clips ----
+
+    @torch.no_grad()
+    def predict_clip(self, clip: ClipArrays, curve: bool = True) -> SyncPrediction:
+        """Scores over the whole clip (windows of at most 30 frames averaged), best offset, curve, attention."""
+        length = max_length(clip)
+        last = clip.n_frames - INPUT_STRIDE * length
+        step = INPUT_STRIDE * MAX_FRAMES // 2
+        # one centred window up to 9 s, else windows every 3 s and one that ends with the clip
+        starts = [last // 2] if last < step else sorted(set(range(0, last + 1, step)) | {last})
+        with self._autocast():
+            features = [self._features(clip, s, length) for s in starts]
+            logits = torch.stack([self._scores(v, a)[0].float() for v, a in features]).mean(0)
+            best = int(torch.argmax(logits))
+            attention = None
+            if self.config.variant == "dec":
+                v, a = features[0]
+                weights = self._scores(v, a[best: best + 1], want_attention=True)[1]
+                grid = self.config.grid
+                attention = weights.float().reshape(-1, grid, grid).cpu().numpy()
+            points = self._curve(features[0], starts[0], best) if curve else []
+        probabilities = torch.softmax(logits, 0).cpu().numpy()
+        top = np.sort(probabilities)[::-1]
+        return SyncPrediction(offset_frames=int(OFFSETS[best]),
+                              scores={int(o): float(s) for o, s in zip(OFFSETS, logits.cpu().numpy())},
+                              curve=points, uncertainty=float(1 - (top[0] - top[1])), attention=attention)
+
+    def predict_file(self, path: str | Path, curve: bool = True) -> SyncPrediction:
+        """predict_clip on a media file."""
+        return self.predict_clip(self.load(path), curve)
+
+    def _curve(self, features: tuple[torch.Tensor, torch.Tensor], start: int, best: int) -> list[list[float]]:
+        """Probability of the best offset in sliding windows along the first 30-frame span (Fig. 6.7)."""
+        v, a = features
+        total = v.shape[2]
+        window = min(CURVE_WINDOW, total)
+        firsts = range(0, total - window + 1)
+        # every window against every offset in one batch: (windows * 31) pairs
+        vis = torch.cat([v[:, :, f: f + window].expand(len(a), -1, -1, -1, -1) for f in firsts])
+        aud = torch.cat([a[:, :, f: f + window] for f in firsts])
+        logits = self._scores(vis, aud)[0].float().reshape(len(firsts), len(a))
+        best_share = torch.softmax(logits, 1)[:, best].cpu().numpy()
+        return [[round((start + INPUT_STRIDE * (f + window / 2)) / VIDEO_FPS, 3), float(p)]
+                for f, p in zip(firsts, best_share)]

@@ -1,0 +1,100 @@
+"""Sync review page: change the offset, give each kind of verdict, answer the tolerance study; check the DB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from annotation_db.engine import get_engine, session_scope
+from annotation_db.import_clips import import_clips
+from annotation_db.migrate import upgrade_database
+from annotation_db.models import Clip, Role, Verdict, VerdictKind
+from annotation_db.projects import get_project
+from annotation_db.proposals import NewProposal, write_proposals
+from annotation_db.sync_review import TOLERANCE_NOTE
+from annotation_db.users import create_user
+from core.config import get_settings
+from core.synthetic.sync import generate_sync
+
+MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
+NO_DEMO = {"SEED_DEMO": "0"}
+PASSWORD = "password123"
+MODEL_OFFSET = 3
+
+
+@pytest.fixture
+def app_data(tmp_path, monkeypatch, tmp_path_factory) -> Path:
+    """A sync project of four short clips, each with a proposal at +3 frames, and an annotator."""
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'annotation.db'}")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    upgrade_database()
+    data = generate_sync(clips=4, seed=4, out=tmp_path_factory.mktemp("sync"), min_duration=2.0,
+                         max_duration=2.4, size=64)
+    with session_scope() as session:
+        import_clips(session, "syncproj", "sync", data / "clips", data / "labels.csv")
+        project = get_project(session, "syncproj")
+        scores = {str(o): -abs(o - MODEL_OFFSET) / 10 for o in range(-15, 16)}
+        proposals = [NewProposal(payload={"offset_frames": MODEL_OFFSET, "scores": scores,
+                                          "curve": [[0.5, 0.4], [1.0, 0.7]]}, clip_id=clip.id, uncertainty=0.5)
+                     for clip in session.exec(select(Clip))]
+        write_proposals(session, project, "avst", "avst-test", proposals)
+        create_user(session, "ann", Role.annotator, PASSWORD)
+    yield tmp_path
+    get_engine.cache_clear()
+    get_settings.cache_clear()
+
+
+def _verdicts() -> list[Verdict]:
+    with session_scope() as session:
+        rows = session.exec(select(Verdict).where(Verdict.kind == VerdictKind.sync).order_by(Verdict.id)).all()
+        session.expunge_all()
+        return rows
+
+
+def test_review_each_verdict_and_the_tolerance_study(page, streamlit_server, wait_for_app, app_data):
+    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
+    page.goto(url)
+    wait_for_app(page, text="Log in")
+    page.get_by_label("User name").fill("ann")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    wait_for_app(page, text="Signed in as")
+    page.get_by_role("link", name="Sync review").click()
+    wait_for_app(page, text="What is this clip?")
+
+    # the player starts at the model's best offset; one step right plays +4
+    slider = page.get_by_role("slider")
+    expect(slider).to_have_attribute("aria-valuetext", str(MODEL_OFFSET))
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    wait_for_app(page, text="In sync at +4 frames")
+    page.get_by_role("button", name="In sync at +4 frames").click()
+    wait_for_app(page, text="evident, in sync at +4 frames")
+    assert list((app_data / "cache" / "sync").glob("*_-4.mp4"))  # the cut that was played
+
+    page.get_by_role("button", name="In sync as it is").click()
+    wait_for_app(page, text="evident, in sync.")
+    page.get_by_role("button", name="Uniform or ambient sound").click()
+    wait_for_app(page, text="uniform or ambient sound.")  # the saved note, not the button
+    page.get_by_role("button", name="No sound or no visible source").click()
+    wait_for_app(page, text="No clip left to review")
+
+    rows = _verdicts()
+    assert [(v.category.value, v.in_sync, v.offset_frames) for v in rows] == [
+        ("evident", False, 4), ("evident", True, 0), ("uniform_ambient", None, None), ("no_source", None, None)]
+    assert len({v.clip_id for v in rows}) == 4 and all(v.proposal_id for v in rows)
+
+    page.get_by_text("Tolerance study").click()
+    wait_for_app(page, text="Is this in sync?")
+    page.get_by_role("button", name="Yes, in sync").click()
+    wait_for_app(page, text="1 answers so far")
+    page.get_by_role("button", name="No, out of sync").click()
+    wait_for_app(page, text="2 answers so far")
+    study = [v for v in _verdicts() if v.note == TOLERANCE_NOTE]
+    assert [v.in_sync for v in study] == [True, False]
+    assert all(-15 <= v.offset_frames <= 15 for v in study)

@@ -1,0 +1,119 @@
+"""AVST training through the real entry point, a short run whose loss falls, eval and predict commands."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from core.avst.audio import LogSpectrogram
+from core.avst.builder import get_config, build_avst
+from core.avst.dataset import load_clip, read_sync_set, stage1_batch, stage2_batch
+from core.avst.losses import info_nce
+from core.synthetic.sync import generate_sync
+from training.checkpoints import load_checkpoint
+from training.cli import main
+
+SMALL = ["--config", "tiny"]
+
+
+@pytest.fixture(scope="module")
+def sync_set(tmp_path_factory):
+    return generate_sync(clips=6, seed=3, out=tmp_path_factory.mktemp("sync"), min_duration=2.0,
+                         max_duration=2.6, size=64)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(sync_set, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ckpt") / "avst.pt"
+    code = main(["train", "avst", "--data", str(sync_set), "--out", str(out), "--variant", "enc-mp",
+                 "--epochs", "2", "--stage1-epochs", "1", "--batch", "3", "--group", "3", "--max-steps", "2",
+                 "--all-categories", *SMALL])
+    assert code == 0
+    return out
+
+
+def test_two_training_steps_write_a_loadable_checkpoint(checkpoint):
+    state, config = load_checkpoint(checkpoint)
+    assert config["steps"] == 2 and config["model"]["variant"] == "enc-mp"
+    model = build_avst(get_config("tiny", variant="enc-mp"))
+    model.load_state_dict(state)
+
+
+def test_curriculum_batches(sync_set):
+    config = get_config("tiny")
+    clips = [load_clip(e, 64, LogSpectrogram(config.n_mels)) for e in read_sync_set(sync_set)]
+    rng = np.random.default_rng(0)
+    frames, spec, lengths = stage1_batch(clips[:3], rng)
+    assert frames.shape[:3] == (3, 3, int(lengths.max())) and spec.shape[2] == 80 * int(lengths.max())
+    assert all(5 <= n <= clips[i].n_frames // 5 for i, n in enumerate(lengths.tolist()))
+    frames, spec, lengths = stage2_batch(clips[0], 4, rng)
+    assert len(set(lengths.tolist())) == 1 and frames.shape[0] == 4
+    assert not torch.equal(frames[0], frames[1])  # same video, different times
+
+
+def test_short_run_loss_falls(sync_set):
+    """A few Adam steps on fixed stage-1 batches bring the InfoNCE below its start."""
+    torch.manual_seed(0)
+    config = get_config("tiny", variant="enc-mp", image_size=32)
+    clips = [load_clip(e, 32, LogSpectrogram(config.n_mels)) for e in read_sync_set(sync_set)]
+    batch = stage1_batch(clips[:4], np.random.default_rng(1))
+    model = build_avst(config).train()
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(12):
+        frames, spec, lengths = batch
+        vis, vis_pad = model.visual_tokens(frames, lengths)
+        aud, aud_pad = model.audio_tokens(spec, lengths)
+        loss = info_nce(model.score_matrix(vis, vis_pad, aud, aud_pad))
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    assert np.mean(losses[-3:]) < 0.5 * losses[0]
+
+
+def test_eval_prints_model_classical_and_chance(sync_set, checkpoint, capsys):
+    capsys.readouterr()
+    assert main(["eval", "avst", "--data", str(sync_set), "--checkpoint", str(checkpoint), "--json",
+                 "--lengths", "1,2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    for method in ("model", "classical", "chance"):
+        assert 0 <= report[method]["accuracy"] <= 1
+        assert set(report[method]["accuracy_by_length"]) <= {"1", "2"}
+
+
+def test_predict_clip_prints_offset_and_31_scores(sync_set, checkpoint, capsys):
+    clip = next((sync_set / "clips").glob("*.mp4"))
+    capsys.readouterr()
+    assert main(["predict", "avst", "--clip", str(clip), "--checkpoint", str(checkpoint), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert sorted(int(k) for k in out["scores"]) == list(range(-15, 16))
+    assert int(max(out["scores"], key=out["scores"].get)) == out["offset_frames"]
+
+
+def test_bad_data_dir_is_a_clear_error(tmp_path, capsys):
+    assert main(["train", "avst", "--data", str(tmp_path), "--out", str(tmp_path / "x.pt"), *SMALL]) == 2
+    assert "sync.json" in capsys.readouterr().err
+
+
+def test_predict_project_writes_stamped_proposals(session, sync_set, checkpoint):
+    from annotation_db.import_clips import import_clips
+    from annotation_db.projects import get_project
+    from annotation_db.verdicts import latest_proposals
+    from training.avst.predict import predict_project
+    from training.checkpoints import checkpoint_version
+
+    import_clips(session, "sync", "sync", sync_set / "clips", sync_set / "labels.csv")
+    project = get_project(session, "sync")
+    seen = []
+    assert predict_project(session, project, checkpoint, "cpu", progress=lambda d, t: seen.append((d, t))) == 6
+    proposals = latest_proposals(session, project.id)
+    assert len(proposals) == 6 and seen[-1] == (6, 6)
+    for proposal in proposals.values():
+        assert proposal.model == "avst" and proposal.model_version == checkpoint_version(checkpoint)
+        assert set(proposal.payload) == {"offset_frames", "scores", "curve"}
+        assert len(proposal.payload["scores"]) == 31 and proposal.payload["curve"]
+        assert 0 <= proposal.uncertainty <= 1

@@ -1,0 +1,1 @@
+"""Training, evaluation and prediction of AVST (thesis chapter 6)."""

@@ -1,0 +1,155 @@
+"""`python -m training train|eval|predict avst ...` (see training/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.avst.builder import CONFIGS, VARIANTS, get_config
+
+BUNDLED = "avst-demo"
+
+
+# ---- train ----
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `train avst`."""
+    parser.add_argument("--data", required=True, help="what `python -m core.synthetic sync` writes")
+    parser.add_argument("--out", required=True, help="checkpoint path (.pt; the .json config goes beside)")
+    parser.add_argument("--variant", choices=VARIANTS, default="dec")
+    parser.add_argument("--config", choices=sorted(CONFIGS), default="thesis")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--stage1-epochs", type=int, default=None,
+                        help="epochs with negatives from other videos before same-video offsets (default: a third)")
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--group", type=int, default=8, help="pairs per video in stage 2")
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-steps", type=int, default=None)
+    parser.add_argument("--max-minutes", type=float, default=None, help="stop and save after this long")
+    parser.add_argument("--all-categories", action="store_true", help="also train on non-evident clips")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default=None)
+    parser.add_argument("--log", default=None, help="write the per-step losses here (JSON)")
+
+
+def train(args: argparse.Namespace) -> int:
+    """Train AVST on a sync set and save the checkpoint."""
+    from training.avst.trainer import TrainConfig, train_avst
+
+    stage1 = args.stage1_epochs if args.stage1_epochs is not None else max(1, args.epochs // 3)
+    cfg = TrainConfig(epochs=args.epochs, stage1_epochs=stage1, batch=args.batch, group=args.group,
+                      lr=args.lr, seed=args.seed, max_steps=args.max_steps, max_minutes=args.max_minutes,
+                      device=_device(args.device), all_categories=args.all_categories)
+    try:
+        record = train_avst(args.data, args.out, get_config(args.config, variant=args.variant), cfg,
+                            log=lambda line: print(line, file=sys.stderr))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.log:
+        Path(args.log).write_text(json.dumps(record, indent=1))
+    losses = [row["loss"] for row in record["losses"]]
+    print(json.dumps({"checkpoint": str(args.out), "steps": record["steps"], "seconds": record["seconds"],
+                      "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None}))
+    return 0
+
+
+# ---- eval ----
+
+
+def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `eval avst`."""
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--checkpoint", default=None, help="default: the bundled demo checkpoint")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--lengths", default="1,2,3,4,5,6", help="input lengths in seconds for accuracy_by_length")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default=None)
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    """Offset accuracy of the model, the classical baseline and chance on the evident clips."""
+    from core.avst.predictor import AVSTPredictor
+    from training.avst.evaluate import evaluate_sync_set
+    from training.registry import bundled_checkpoint
+
+    checkpoint = args.checkpoint or bundled_checkpoint(BUNDLED)
+    try:
+        predictor = AVSTPredictor.from_checkpoint(checkpoint, _device(args.device))
+        lengths = [float(x) for x in args.lengths.split(",") if x.strip()]
+        report = evaluate_sync_set(predictor, args.data, lengths)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    report["checkpoint"], report["model_version"] = str(checkpoint), predictor.version
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for method in ("model", "classical", "chance"):
+            print(f"{method:10s} accuracy {report[method]['accuracy']:.3f}  by length "
+                  f"{ {k: round(v, 3) for k, v in report[method]['accuracy_by_length'].items()} }")
+    return 0
+
+
+# ---- predict ----
+
+
+def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `predict avst`."""
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--clip", help="an mp4/mkv/webm with audio")
+    target.add_argument("--project", help="write proposals for every clip of this project")
+    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default=None)
+
+
+def predict(args: argparse.Namespace) -> int:
+    """Best offset and scores for one clip, or proposals for a whole project."""
+    from core.media import MediaError
+
+    try:
+        return _predict_project(args) if args.project else _predict_clip(args)
+    except (ValueError, FileNotFoundError, MediaError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _predict_clip(args: argparse.Namespace) -> int:
+    from core.avst.predictor import AVSTPredictor
+    from training.registry import bundled_checkpoint
+
+    path = Path(args.clip)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    predictor = AVSTPredictor.from_checkpoint(args.checkpoint or bundled_checkpoint(BUNDLED),
+                                              _device(args.device))
+    result = predictor.predict_file(path, curve=False)
+    out = {"offset_frames": result.offset_frames, "scores": {str(k): v for k, v in result.scores.items()},
+           "model_version": predictor.version}
+    print(json.dumps(out) if args.json else
+          f"{path}: best offset {result.offset_frames:+d} frames at 25 fps ({predictor.version})")
+    return 0
+
+
+def _predict_project(args: argparse.Namespace) -> int:
+    from annotation_db.engine import session_scope
+    from annotation_db.projects import get_project
+    from training.avst.predict import predict_project
+
+    with session_scope() as session:
+        project = get_project(session, args.project)
+        count = predict_project(session, project, args.checkpoint, _device(args.device))
+    print(json.dumps({"project": args.project, "proposals": count}) if args.json else
+          f"{args.project}: {count} proposals written")
+    return 0
+
+
+def _device(name: str | None) -> str:
+    import torch
+
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("error: --device cuda but no CUDA device is available")
+    return name or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -1,0 +1,49 @@
+"""The 6.4.2 protocol on a sync set: model, classical baseline and chance, overall and by input length."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.avst.builder import INPUT_STRIDE, VIDEO_FPS
+from core.avst.dataset import load_clip, max_length, read_sync_set
+from core.avst.evaluation import (accuracy, accuracy_by_length, chance_accuracy, classical_scores,
+                                  is_correct, predicted_offset, scored)
+from core.avst.predictor import AVSTPredictor
+
+METHODS = ("model", "classical", "chance")
+
+
+def evaluate_sync_set(predictor: AVSTPredictor, data: str | Path, lengths: list[float]) -> dict:
+    """{method: {accuracy, accuracy_by_length, accuracy_general, accuracy_speech}} over evident clips."""
+    entries = [e for e in read_sync_set(data) if scored(e.category)]
+    if not entries:
+        raise ValueError(f"{data}: no audio-visually evident clips to score")
+    full = {m: [] for m in METHODS}
+    by_kind = {m: {"general": [], "speech": []} for m in METHODS}
+    by_length = {m: [] for m in METHODS}
+    for entry in entries:
+        clip = load_clip(entry, predictor.config.image_size, predictor.spectrogram)
+        frames = clip.frames.numpy()
+        longest = max_length(clip)
+        windows = sorted({round(s * VIDEO_FPS / INPUT_STRIDE) for s in lengths} | {longest})
+        for length in [w for w in windows if 1 <= w <= longest]:
+            start = (clip.n_frames - INPUT_STRIDE * length) // 2  # centred in the clip
+            model = predictor.offset_scores(clip, start, length)
+            classical = classical_scores(frames, clip.audio, start, INPUT_STRIDE * length)
+            results = {
+                "model": float(is_correct(predicted_offset(model), entry.offset_frames, entry.speech)),
+                "classical": float(is_correct(predicted_offset(classical), entry.offset_frames, entry.speech)),
+                "chance": chance_accuracy(entry.offset_frames, entry.speech),
+            }
+            seconds = length * INPUT_STRIDE / VIDEO_FPS
+            for method, value in results.items():
+                if length == longest:
+                    full[method].append(value)
+                    by_kind[method]["speech" if entry.speech else "general"].append(value)
+                if any(abs(seconds - s) < 1e-6 for s in lengths):
+                    by_length[method].append((seconds, value))
+    return {method: {"accuracy": accuracy(full[method]),
+                     "accuracy_by_length": accuracy_by_length(by_length[method]),
+                     "accuracy_general": accuracy(by_kind[method]["general"]),
+                     "accuracy_speech": accuracy(by_kind[method]["speech"]),
+                     "clips": len(full[method])} for method in METHODS}
