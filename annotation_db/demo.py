@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 from pathlib import Path
 from typing import Callable, Iterator
@@ -12,6 +13,7 @@ from annotation_db.engine import session_scope
 from annotation_db.import_clips import import_clips
 from annotation_db.import_geo import import_geo
 from annotation_db.models import Project
+from annotation_db.projects import get_project
 from annotation_db.reports import Progress
 from core.config import get_settings
 
@@ -87,4 +89,16 @@ def seed_demo(root: Path | None = None, seed: int | None = None,
         started = time.perf_counter()
         with session_scope() as session:
             report = DEMO_PROJECTS[name](root, seed, session, progress)
-        yield f"{report.headline} in {time.perf_counter() - started:.1f} s"
+            proposals = _propose(session, name)
+        made = f", {proposals} proposals" if proposals else ""
+        yield f"{report.headline}{made} in {time.perf_counter() - started:.1f} s"
+
+
+def _propose(session, name: str) -> int:
+    """Proposals from the bundled demo checkpoint of the project's model, if it has one."""
+    project = get_project(session, name)
+    model = project.kind.model_name
+    if model is None:
+        return 0
+    predict = importlib.import_module(f"training.{model}.predict")
+    return predict.predict_project(session, project)

@@ -66,6 +66,7 @@ def test_accept_adjust_reject_recorrect_and_export(page, streamlit_server, wait_
     wait_for_app(page, text="accepted.")
     page.get_by_label("Shift east (m)").fill("1.5")
     page.get_by_label("Shift east (m)").press("Enter")
+    page.wait_for_timeout(500)  # let the rerun that applies the value start before waiting on idle
     wait_for_app(page)
     page.get_by_role("button", name="Save adjustment").click()
     wait_for_app(page, text="adjusted.")
