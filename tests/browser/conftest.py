@@ -431,3 +431,38 @@ def wait_for_app() -> Callable[..., None]:
 def folium_frame() -> Callable[..., Any]:
     """`(page, index=0) -> FrameLocator` for the n-th streamlit-folium map iframe."""
     return lambda page_, index=0: page_.frame_locator(FOLIUM_IFRAME).nth(index)
+
+
+# --------------------------------------------------------------------------- app database
+
+
+@pytest.fixture
+def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A migrated database in tmp_path that this test process and the app server share."""
+    from annotation_db.engine import get_engine
+    from annotation_db.migrate import upgrade_database
+    from core.config import get_settings
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'annotation.db'}")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    upgrade_database()
+    yield tmp_path
+    get_engine.cache_clear()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def log_in() -> Callable[..., None]:
+    """`(page, url, name, password)`: open the app and log in through the login form."""
+
+    def _log_in(page_: Page, url: str, name: str, password: str) -> None:
+        page_.goto(url)
+        wait_for_streamlit(page_, text="Log in")
+        page_.get_by_label("User name").fill(name)
+        page_.get_by_label("Password", exact=True).fill(password)
+        page_.get_by_role("button", name="Log in").click()
+        wait_for_streamlit(page_, text="Signed in as")
+
+    return _log_in

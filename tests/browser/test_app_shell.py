@@ -9,28 +9,13 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from annotation_db.engine import get_engine, session_scope
-from annotation_db.migrate import upgrade_database
+from annotation_db.engine import session_scope
 from annotation_db.models import Clip, Instance, Project, Role, User
 from annotation_db.users import create_user
-from core.config import get_settings
 from core.synthetic.geo import generate_geo
 
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 NO_DEMO = {"SEED_DEMO": "0"}
-
-
-@pytest.fixture
-def app_data(tmp_path, monkeypatch) -> Path:
-    """A data dir whose database this test process and the server share."""
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'annotation.db'}")
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    upgrade_database()
-    yield tmp_path
-    get_engine.cache_clear()
-    get_settings.cache_clear()
 
 
 def _add_user(name: str, role: Role, password: str = "password123") -> None:
@@ -38,17 +23,8 @@ def _add_user(name: str, role: Role, password: str = "password123") -> None:
         create_user(session, name, role, password)
 
 
-def _log_in(page, url, wait_for_app, name: str, password: str = "password123") -> None:
-    page.goto(url)
-    wait_for_app(page, text="Log in")
-    page.get_by_label("User name").fill(name)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Log in").click()
-    wait_for_app(page, text=f"Signed in as")
-
-
-def test_first_start_creates_the_first_admin(page, streamlit_server, wait_for_app, app_data):
-    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
+def test_first_start_creates_the_first_admin(page, streamlit_server, wait_for_app, app_db):
+    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_db)
     page.goto(url)
     wait_for_app(page, text="create the first admin account")
     page.get_by_label("Password", exact=True).fill("first-admin-pw")
@@ -63,11 +39,11 @@ def test_first_start_creates_the_first_admin(page, streamlit_server, wait_for_ap
 
 
 def test_login_shows_projects_and_hides_researcher_pages_from_annotators(
-        page, streamlit_server, wait_for_app, app_data):
+        page, streamlit_server, wait_for_app, app_db):
     _add_user("ann", Role.annotator)
     with session_scope() as session:
         session.add(Project(name="birds", kind="localization"))
-    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
+    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_db)
     page.goto(url)
     wait_for_app(page, text="Log in")
     page.get_by_label("User name").fill("ann")
@@ -83,15 +59,15 @@ def test_login_shows_projects_and_hides_researcher_pages_from_annotators(
     expect(page.get_by_role("link", name="Users")).to_have_count(0)
 
 
-def test_import_page_reports_bad_input_then_imports(page, streamlit_server, wait_for_app,
-                                                    app_data, tmp_path_factory):
+def test_import_page_reports_bad_input_then_imports(log_in, page, streamlit_server, wait_for_app,
+                                                    app_db, tmp_path_factory):
     _add_user("rita", Role.researcher)
     boxes = tmp_path_factory.mktemp("vggss") / "boxes.json"
     boxes.write_text(json.dumps([
         {"file": "abc_000010", "class": "dog barking", "bbox": [[0.1, 0.1, 0.5, 0.6]]},
         {"file": "def_000020", "class": "cat", "bbox": [[0.1, 0.1, float("nan"), 0.6]]}]))
-    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
-    _log_in(page, url, wait_for_app, "rita")
+    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_db)
+    log_in(page, url, "rita", "password123")
     page.get_by_role("link", name="Import & export").click()
     wait_for_app(page, text="Import & export")
     page.get_by_role("tab", name="VGG-SS boxes").click()
@@ -127,10 +103,10 @@ def test_import_page_reports_bad_input_then_imports(page, streamlit_server, wait
         assert len(session.exec(select(Instance)).all()) > 0
 
 
-def test_admin_adds_a_user(page, streamlit_server, wait_for_app, app_data):
+def test_admin_adds_a_user(log_in, page, streamlit_server, wait_for_app, app_db):
     _add_user("boss", Role.admin)
-    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
-    _log_in(page, url, wait_for_app, "boss")
+    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_db)
+    log_in(page, url, "boss", "password123")
     page.get_by_role("link", name="Users").click()
     wait_for_app(page, text="Add a user")
     form = page.get_by_test_id("stForm")
@@ -144,8 +120,8 @@ def test_admin_adds_a_user(page, streamlit_server, wait_for_app, app_data):
 
 
 @pytest.mark.slow
-def test_first_start_seeds_the_five_demo_projects(page, streamlit_server, wait_for_app, app_data):
-    url = streamlit_server(MAIN, data_dir=app_data)
+def test_first_start_seeds_the_five_demo_projects(page, streamlit_server, wait_for_app, app_db):
+    url = streamlit_server(MAIN, data_dir=app_db)
     page.goto(url)
     wait_for_app(page, text="create the first admin account", timeout_ms=120_000)
     with session_scope() as session:

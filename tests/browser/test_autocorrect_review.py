@@ -10,13 +10,11 @@ import shapely
 from shapely import affinity
 from sqlmodel import select
 
-from annotation_db.engine import get_engine, session_scope
+from annotation_db.engine import session_scope
 from annotation_db.import_geo import import_geo
-from annotation_db.migrate import upgrade_database
 from annotation_db.models import Instance, Proposal, Role, Verdict, VerdictKind
 from annotation_db.projects import get_project
 from annotation_db.users import create_user
-from core.config import get_settings
 from core.synthetic.geo import generate_geo
 from training.autocorrect.predict import predict_project
 
@@ -26,21 +24,14 @@ PASSWORD = "password123"
 
 
 @pytest.fixture
-def app_data(tmp_path, monkeypatch, tmp_path_factory) -> Path:
+def app_data(app_db, tmp_path, tmp_path_factory) -> Path:
     """A buildings project of one 256 px tile with AutoCorrect proposals, and a researcher."""
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'annotation.db'}")
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    upgrade_database()
     data = generate_geo(kind="buildings", tiles=1, size=256, seed=8, out=tmp_path_factory.mktemp("bld"))
     with session_scope() as session:
         import_geo(session, "blocks", "buildings", data / "rasters", data / "annotations.geojson")
         assert predict_project(session, get_project(session, "blocks")) >= 4
         create_user(session, "rita", Role.researcher, PASSWORD)
-    yield tmp_path
-    get_engine.cache_clear()
-    get_settings.cache_clear()
+    return tmp_path
 
 
 def _rows(model, *where):
@@ -50,14 +41,9 @@ def _rows(model, *where):
         return rows
 
 
-def test_accept_adjust_reject_recorrect_and_export(page, streamlit_server, wait_for_app, app_data):
+def test_accept_adjust_reject_recorrect_and_export(log_in, page, streamlit_server, wait_for_app, app_data):
     url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
-    page.goto(url)
-    wait_for_app(page, text="Log in")
-    page.get_by_label("User name").fill("rita")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    wait_for_app(page, text="Signed in as")
+    log_in(page, url, "rita", PASSWORD)
     page.get_by_role("link", name="Geometry review").click()
     wait_for_app(page, text="Tile tile_000.tif")
     before = len(_rows(Proposal))

@@ -9,12 +9,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from annotation_db.engine import get_engine, session_scope
+from annotation_db.engine import session_scope
 from annotation_db.import_clips import import_clips
-from annotation_db.migrate import upgrade_database
 from annotation_db.models import Assignment, Clip, Role, User, Verdict, VerdictKind
 from annotation_db.users import create_user
-from core.config import get_settings
 from core.synthetic.localization import generate_localization
 
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
@@ -23,13 +21,8 @@ PASSWORD = "password123"
 
 
 @pytest.fixture
-def app_data(tmp_path, monkeypatch, tmp_path_factory) -> Path:
+def app_data(app_db, tmp_path, tmp_path_factory) -> Path:
     """A database shared with the server, holding a small clip-verification project and users."""
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'annotation.db'}")
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    upgrade_database()
     data = generate_localization(clips=6, seed=11, out=tmp_path_factory.mktemp("verify"),
                                  duration=1.0, size=64, label_noise=0.3)
     with session_scope() as session:
@@ -37,18 +30,7 @@ def app_data(tmp_path, monkeypatch, tmp_path_factory) -> Path:
                      data / "labels.csv")
         create_user(session, "ann", Role.annotator, PASSWORD)
         create_user(session, "rita", Role.researcher, PASSWORD)
-    yield tmp_path
-    get_engine.cache_clear()
-    get_settings.cache_clear()
-
-
-def _log_in(page, url, wait_for_app, name: str) -> None:
-    page.goto(url)
-    wait_for_app(page, text="Log in")
-    page.get_by_label("User name").fill(name)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    wait_for_app(page, text="Signed in as")
+    return tmp_path
 
 
 def _leased_clip(user_name: str) -> Clip:
@@ -60,10 +42,10 @@ def _leased_clip(user_name: str) -> Clip:
         return session.get(Clip, lease.clip_id)
 
 
-def test_annotator_answers_each_way_and_researcher_exports(page, streamlit_server,
+def test_annotator_answers_each_way_and_researcher_exports(log_in, page, streamlit_server,
                                                            wait_for_app, app_data):
     url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
-    _log_in(page, url, wait_for_app, "ann")
+    log_in(page, url, "ann", PASSWORD)
     page.get_by_role("link", name="Clip verification").click()
     wait_for_app(page, text="Does this clip show")
     expect(page.get_by_role("tab", name="Class report")).to_have_count(0)  # researchers only
@@ -106,7 +88,7 @@ def test_annotator_answers_each_way_and_researcher_exports(page, streamlit_serve
         assert [v.answer.value for v in again] == ["not_sure", "yes"]
 
     page.get_by_role("button", name="Log out").click()
-    _log_in(page, url, wait_for_app, "rita")
+    log_in(page, url, "rita", PASSWORD)
     page.get_by_role("link", name="Clip verification").click()
     wait_for_app(page, text="Does this clip show")
     page.get_by_role("tab", name="Class report").click()

@@ -9,15 +9,13 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from annotation_db.engine import get_engine, session_scope
+from annotation_db.engine import session_scope
 from annotation_db.export_vggss import export_vggss
 from annotation_db.import_clips import import_clips
 from annotation_db.localization_review import next_box_task, save_boxes, set_overlap
-from annotation_db.migrate import upgrade_database
 from annotation_db.models import Role, User, Verdict, VerdictKind
 from annotation_db.projects import get_project
 from annotation_db.users import create_user
-from core.config import get_settings
 from core.synthetic.localization import generate_localization
 from training.cli import main as training_main
 from training.localizer.predict import predict_project
@@ -28,13 +26,8 @@ EDITOR_IFRAME = 'iframe[title*="st-detection"]'
 
 
 @pytest.fixture
-def app_data(tmp_path, monkeypatch) -> Path:
+def app_data(app_db, tmp_path) -> Path:
     """A data dir with a localisation project of 2 clips, model proposals and an annotator."""
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'annotation.db'}")
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    upgrade_database()
     clips = generate_localization(clips=2, seed=11, out=tmp_path / "gen", duration=6.0, size=128)
     checkpoint = tmp_path / "micro.pt"
     assert training_main(["train", "localizer", "--data", str(clips), "--out", str(checkpoint),
@@ -43,9 +36,7 @@ def app_data(tmp_path, monkeypatch) -> Path:
         import_clips(session, "birds", "localization", clips / "clips", clips / "labels.csv")
         predict_project(session, get_project(session, "birds"), checkpoint=checkpoint)
         create_user(session, "ann", Role.annotator, "password123")
-    yield tmp_path
-    get_engine.cache_clear()
-    get_settings.cache_clear()
+    return tmp_path
 
 
 def _verdicts(kind: VerdictKind) -> list[Verdict]:
@@ -53,15 +44,10 @@ def _verdicts(kind: VerdictKind) -> list[Verdict]:
         return list(session.exec(select(Verdict).where(Verdict.kind == kind).order_by(Verdict.id)))
 
 
-def test_box_then_sound_check_reach_the_database_and_the_export(page, streamlit_server, wait_for_app,
+def test_box_then_sound_check_reach_the_database_and_the_export(log_in, page, streamlit_server, wait_for_app,
                                                                 app_data):
     url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
-    page.goto(url)
-    wait_for_app(page, text="Log in")
-    page.get_by_label("User name").fill("ann")
-    page.get_by_label("Password", exact=True).fill("password123")
-    page.get_by_role("button", name="Log in").click()
-    wait_for_app(page, text="Signed in as")
+    log_in(page, url, "ann", "password123")
 
     page.get_by_role("link", name="Sound-source boxes").click()
     wait_for_app(page, text="Heatmap overlay")
@@ -100,7 +86,7 @@ def test_box_then_sound_check_reach_the_database_and_the_export(page, streamlit_
     assert sorted(exported.values(), key=len) == [[], [[0.1, 0.2, 0.5, 0.6], [0.6, 0.6, 0.9, 0.95]]]
 
 
-def test_researchers_see_agreement_per_class_and_set_the_overlap(page, streamlit_server, wait_for_app,
+def test_researchers_see_agreement_per_class_and_set_the_overlap(log_in, page, streamlit_server, wait_for_app,
                                                                  app_data):
     with session_scope(immediate=True) as session:
         project = get_project(session, "birds")
@@ -111,12 +97,7 @@ def test_researchers_see_agreement_per_class_and_set_the_overlap(page, streamlit
             task = next_box_task(session, project, user)
             save_boxes(session, user, project, task.clip.id, [box], assignment_id=task.assignment_id)
     url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
-    page.goto(url)
-    wait_for_app(page, text="Log in")
-    page.get_by_label("User name").fill("rita")
-    page.get_by_label("Password", exact=True).fill("password123")
-    page.get_by_role("button", name="Log in").click()
-    wait_for_app(page, text="Signed in as")
+    log_in(page, url, "rita", "password123")
     page.get_by_role("link", name="Box agreement").click()
     wait_for_app(page, text="Agreement per class")
     expect(page.get_by_text("Consensus (C = 2)")).to_be_visible()

@@ -8,15 +8,13 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from annotation_db.engine import get_engine, session_scope
+from annotation_db.engine import session_scope
 from annotation_db.import_clips import import_clips
-from annotation_db.migrate import upgrade_database
 from annotation_db.models import Clip, Role, Verdict, VerdictKind
 from annotation_db.projects import get_project
 from annotation_db.proposals import NewProposal, write_proposals
 from annotation_db.sync_review import TOLERANCE_NOTE
 from annotation_db.users import create_user
-from core.config import get_settings
 from core.synthetic.sync import generate_sync
 
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
@@ -26,13 +24,8 @@ MODEL_OFFSET = 3
 
 
 @pytest.fixture
-def app_data(tmp_path, monkeypatch, tmp_path_factory) -> Path:
+def app_data(app_db, tmp_path, tmp_path_factory) -> Path:
     """A sync project of four short clips, each with a proposal at +3 frames, and an annotator."""
-    monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'annotation.db'}")
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    upgrade_database()
     data = generate_sync(clips=4, seed=4, out=tmp_path_factory.mktemp("sync"), min_duration=2.0,
                          max_duration=2.4, size=64)
     with session_scope() as session:
@@ -44,9 +37,7 @@ def app_data(tmp_path, monkeypatch, tmp_path_factory) -> Path:
                      for clip in session.exec(select(Clip))]
         write_proposals(session, project, "avst", "avst-test", proposals)
         create_user(session, "ann", Role.annotator, PASSWORD)
-    yield tmp_path
-    get_engine.cache_clear()
-    get_settings.cache_clear()
+    return tmp_path
 
 
 def _verdicts() -> list[Verdict]:
@@ -56,14 +47,9 @@ def _verdicts() -> list[Verdict]:
         return rows
 
 
-def test_review_each_verdict_and_the_tolerance_study(page, streamlit_server, wait_for_app, app_data):
+def test_review_each_verdict_and_the_tolerance_study(log_in, page, streamlit_server, wait_for_app, app_data):
     url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
-    page.goto(url)
-    wait_for_app(page, text="Log in")
-    page.get_by_label("User name").fill("ann")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    wait_for_app(page, text="Signed in as")
+    log_in(page, url, "ann", PASSWORD)
     page.get_by_role("link", name="Sync review").click()
     wait_for_app(page, text="What is this clip?")
 
