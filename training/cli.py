@@ -42,6 +42,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 def _add_job_commands(actions) -> None:
     worker = actions.add_parser("worker", help="run queued jobs, each in a child process")
     worker.add_argument("--until-idle", action="store_true", help="exit when no job is queued")
+    worker.add_argument("--parent-pid", type=int, help="exit when this process is gone")
     actions.add_parser("run-job", help=argparse.SUPPRESS).add_argument("job_id", type=int)
     jobs = actions.add_parser("jobs", help="submit, list, cancel and show jobs")
     verbs = jobs.add_subparsers(dest="verb", required=True)
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         from training.worker import run_worker
 
         upgrade_database()
-        print(f"ran {run_worker(until_idle=args.until_idle)} job(s)")
+        print(f"ran {run_worker(until_idle=args.until_idle, parent_pid=args.parent_pid)} job(s)")
         return 0
     if args.action == "run-job":
         from training.job_runner import run_job

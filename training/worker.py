@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import socket
@@ -27,12 +26,14 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def run_worker(until_idle: bool = False, poll_s: float = POLL_S) -> int:
-    """Run jobs until stopped (or, with until_idle, until no job is queued); returns jobs run."""
+def run_worker(until_idle: bool = False, poll_s: float = POLL_S,
+               parent_pid: int | None = None) -> int:
+    """Run jobs until stopped (or, with until_idle, until no job is queued; with parent_pid,
+    until that process is gone); returns the number of jobs run."""
     name, done = worker_name(), 0
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    while not stopping:
+    while not stopping and (parent_pid is None or _alive(parent_pid)):
         fail_stale_jobs(STALE_AFTER)
         job = claim_next_job(name)
         if job is None:
@@ -87,11 +88,6 @@ def _stop(child: subprocess.Popen) -> None:
         child.wait()
 
 
-def _die_with_parent() -> None:
-    # Linux prctl(PR_SET_PDEATHSIG, SIGTERM): the worker stops when the app that started it stops.
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
-
-
 def ensure_worker() -> int:
     """Start a worker beside the app unless one recorded in the pid file is alive; returns its pid."""
     pid_file = get_settings().data_dir / "worker.pid"
@@ -101,9 +97,10 @@ def ensure_worker() -> int:
             return pid
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     log = (get_settings().data_dir / "worker.log").open("ab")
-    process = subprocess.Popen([sys.executable, "-m", "training", "worker"], stdout=log,
-                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               preexec_fn=_die_with_parent)
+    # The worker outlives browser tabs and script runs, and stops soon after the app process.
+    process = subprocess.Popen([sys.executable, "-m", "training", "worker",
+                                "--parent-pid", str(os.getpid())], stdout=log,
+                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     pid_file.write_text(str(process.pid))
     return process.pid
 

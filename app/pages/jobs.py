@@ -50,7 +50,7 @@ with launch_tab:
     fitting = [name for name, k in projects.items() if k.model_name == model]
     project = st.selectbox("Project", ["(none)"] + fitting, key="launch_project",
                            help="Predict jobs need a project; train jobs record versions for it.")
-    params_text = st.text_area("Parameters (JSON: the command's flags)", key="launch_params",
+    params_text = st.text_area("Parameters (JSON: the command's flags)", key=f"launch_params_{kind}",
                                value=json.dumps(EXAMPLE_PARAMS[kind]), height=90)
     if st.button("Launch job", type="primary", key="launch_button"):
         try:
