@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from annotation_db.engine import get_engine, session_scope
+from annotation_db.engine import session_scope
 from annotation_db.models import JobStatus, Role, TrainingJob, utcnow
 from annotation_db.users import AccessDenied, create_user
 from core.config import get_settings
