@@ -104,3 +104,24 @@ def test_a_worker_that_stopped_beating_fails_its_job_with_the_log_tail(session, 
 def test_params_become_flags():
     assert flags({"epochs": 2, "no_memory_map": True, "skip": False, "data": "/d", "x": None}) == \
         ["--epochs", "2", "--no-memory-map", "--data", "/d"]
+
+
+def test_worker_runs_a_train_job_end_to_end_and_registers_the_version(database, tmp_path):
+    from core.synthetic.geo import generate_geo
+    from training.worker import run_worker
+
+    data = generate_geo(kind="railway", tiles=1, size=128, seed=3, out=tmp_path / "rail")
+    with session_scope() as session:
+        job = submit_job(session, _researcher(session), "autocorrect", "train", None,
+                         {"data": str(data), "config": "tiny", "steps": 3, "batch_size": 2,
+                          "window": 64, "eval_data": str(data)})
+    assert run_worker(until_idle=True) == 1
+    with session_scope() as session:
+        details = job_details(session, job.id)
+    assert details["status"] == "succeeded", details["error"]
+    assert details["attempts"] == 1 and details["worker"]
+    assert details["progress"]["step"] == 3 and details["progress"]["total"] == 3
+    assert len(details["progress"]["loss_history"]) >= 1
+    version = details["version"]
+    assert version and len(version["sha256"]) == 64
+    assert set(version["metrics"]) >= {"model", "noisy_input", "global_shift"}

@@ -24,11 +24,13 @@ class JobProgress:
 
     def update(self, step: int, total: int, loss: float | None = None,
                metric: dict | None = None, force: bool = False) -> None:
-        """Record progress; writes at most once per min_interval_s unless forced or last step."""
+        """Record progress (total 0: unknown); writes at most once per min_interval_s unless
+        forced or on the last step."""
         if self.job_id is None:
             return
         now = time.monotonic()
-        if not (force or metric or step >= total or now - self._last >= self.min_interval_s):
+        last_step = 0 < total <= step
+        if not (force or metric or last_step or now - self._last >= self.min_interval_s):
             return
         self._last = now
         from training.jobs import record_progress

@@ -16,6 +16,7 @@ from core.autocorrect.geo_io import load_generated
 from core.autocorrect.losses import consistency_loss, joint_loss, self_supervised_loss
 from core.autocorrect.se2 import params_to_matrices, shift_frame
 from training.checkpoints import save_checkpoint
+from training.progress import JobProgress
 
 LOSSES = ("self", "consistency", "joint")
 
@@ -81,6 +82,7 @@ def run_training(options: TrainOptions, progress=print) -> dict:
     # thesis: Adam, lr divided by 10 when the error plateaus; here at 75% of a fixed budget
     schedule = torch.optim.lr_scheduler.MultiStepLR(optimiser, [int(0.75 * steps)], 0.1)
     losses, start = [], time.time()
+    reporter = JobProgress.from_env()
     for step in range(steps):
         batch = data.batch(rng, options.batch_size)
         loss = batch_loss(model, batch, options.loss, step >= options.gate_after * steps, device)
@@ -89,6 +91,7 @@ def run_training(options: TrainOptions, progress=print) -> dict:
         optimiser.step()
         schedule.step()
         losses.append(loss.item())
+        reporter.update(step + 1, steps, losses[-1])
         if step % 25 == 0 or step == steps - 1:
             progress(f"step {step + 1}/{steps} loss {np.mean(losses[-25:]):.5f} ({time.time() - start:.0f}s)")
     record = {"data": str(options.data), "kind": kind, "loss": options.loss, "steps": steps,

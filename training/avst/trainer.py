@@ -14,6 +14,7 @@ from core.avst.builder import AVSTConfig, build_avst
 from core.avst.dataset import ClipArrays, load_clip, read_sync_set, stage1_batch, stage2_batch
 from core.avst.losses import info_nce
 from training.checkpoints import save_checkpoint
+from training.progress import JobProgress
 
 
 @dataclass
@@ -69,6 +70,7 @@ def train_avst(data: str | Path, out: str | Path, model_config: AVSTConfig, cfg:
     model = build_avst(model_config).to(cfg.device).train()
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     losses, step = [], 0
+    reporter = JobProgress.from_env()
     for epoch in range(cfg.epochs):
         epoch_losses = []
         for stage, groups in curriculum_batches(clips, cfg, epoch, rng):
@@ -81,6 +83,7 @@ def train_avst(data: str | Path, out: str | Path, model_config: AVSTConfig, cfg:
             epoch_losses.append(value)
             losses.append({"step": step, "epoch": epoch, "stage": stage, "loss": value})
             step += 1
+            reporter.update(step, cfg.max_steps or 0, value)
             if _out_of_budget(cfg, step, started):
                 break
         if epoch_losses:

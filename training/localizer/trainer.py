@@ -15,6 +15,7 @@ from core.localizer.dataset import ClipSet, grid_mask
 from core.localizer.losses import localization_loss
 from core.localizer.network import Localizer
 from core.localizer.predictor import pick_device
+from training.progress import JobProgress
 
 Progress = Callable[[int, int, float], None] | None
 
@@ -85,6 +86,7 @@ def train_localizer(config: LocalizerConfig, clips: ClipSet, settings: TrainSett
     total = settings.max_steps or settings.epochs * per_epoch
     warmup_loss = replace(config.loss, variant="positives-only")
     seen, started = 0, time.perf_counter()
+    reporter = JobProgress.from_env()
     while result.steps < total:
         for index in _batches(len(clips), settings.batch_size, rng):
             if result.steps >= total:
@@ -105,6 +107,7 @@ def train_localizer(config: LocalizerConfig, clips: ClipSet, settings: TrainSett
             result.steps += 1
             seen += len(index)
             result.losses.append(float(loss.detach()))
+            reporter.update(result.steps, total, result.losses[-1])
             if progress:
                 progress(result.steps, total, result.losses[-1])
     result.samples_per_second = seen / max(time.perf_counter() - started, 1e-9)
