@@ -12,6 +12,7 @@ from annotation_db.localization_review import (agreement_by_class, boxes_by_anno
                                                 user_names)
 from annotation_db.projects import get_project
 from ui.boxes import MediaError, centre_frame, with_boxes
+from ui.pickers import choose_project
 from ui.session import require_researcher
 
 st.title("Box agreement")
@@ -19,10 +20,7 @@ require_researcher()
 
 with session_scope() as session:
     projects = [p.name for p in localization_projects(session)]
-if not projects:
-    st.info("No localisation project yet.")
-    st.stop()
-project_name = st.selectbox("Project", projects, key="agreement_project")
+project_name = choose_project(projects, "agreement_project", "localisation")
 
 with session_scope() as session:
     project = get_project(session, project_name)

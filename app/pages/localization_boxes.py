@@ -12,6 +12,7 @@ from annotation_db.projects import get_project
 from ui.boxes import (GUIDE, MediaError, box_editor, centre_frame, format_boxes, load_heatmap,
                       parse_boxes, with_boxes, with_heatmap)
 from ui.flash import flash, show_flashes
+from ui.pickers import choose_project
 from ui.session import current_user
 
 st.title("Sound-source boxes")
@@ -22,10 +23,7 @@ if me is None:
 
 with session_scope() as session:
     projects = [p.name for p in localization_projects(session)]
-if not projects:
-    st.info("No localisation project yet. Researchers import clips on the **Import & export** page.")
-    st.stop()
-project_name = st.selectbox("Project", projects, key="boxes_project")
+project_name = choose_project(projects, "boxes_project", "localisation")
 
 with session_scope(immediate=True) as session:
     project = get_project(session, project_name)

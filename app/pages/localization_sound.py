@@ -11,6 +11,7 @@ from annotation_db.projects import get_project
 from core.config import get_settings
 from ui.boxes import MediaError, centre_frame, segment_around_centre, with_boxes
 from ui.flash import flash, show_flashes
+from ui.pickers import choose_project
 from ui.session import current_user
 
 ANSWERS = {"Yes": "yes", "No": "no", "Not sure": "not_sure"}
@@ -23,10 +24,7 @@ if me is None:
 
 with session_scope() as session:
     projects = [p.name for p in localization_projects(session)]
-if not projects:
-    st.info("No localisation project yet.")
-    st.stop()
-project_name = st.selectbox("Project", projects, key="sound_project")
+project_name = choose_project(projects, "sound_project", "localisation")
 
 with session_scope() as session:
     task = next_sound_task(session, get_project(session, project_name), session.get(User, me.id))
