@@ -13,7 +13,8 @@ from core.config import get_settings
 from ui.flash import flash, show_flashes
 from ui.geo_map import review_map
 from ui.maps import render_map
-from ui.session import current_user
+from ui.pickers import choose_project
+from ui.session import require_user
 
 ACTIONS = (  # (action, button label, icon)
     ("accepted", "Accept correction", ":material/check_circle:"),
@@ -22,19 +23,13 @@ ACTIONS = (  # (action, button label, icon)
     ("obsolete", "Obsolete", ":material/delete:"),
 )
 
-user = current_user()
-if user is None:
-    st.stop()
+user = require_user()
 st.title("Geometry review")
 show_flashes()
 
 with session_scope() as session:
     projects = gr.geo_projects(session)
-if not projects:
-    st.info("No railway or buildings project yet. Researchers import GeoTIFFs and annotations on the "
-            "**Import & export** page.")
-    st.stop()
-project_name = st.selectbox("Project", projects, key="geo_project")
+project_name = choose_project(projects, "geo_project", "railway or buildings")
 
 
 def _progress() -> None:

@@ -12,7 +12,7 @@ import streamlit as st
 
 from annotation_db import clip_verification as cv
 from annotation_db.engine import session_scope
-from ui.session import current_user
+from ui.session import require_user
 
 ALL_CLASSES = "All classes"
 # (answer, button label, keyboard shortcut, icon, button type)
@@ -30,9 +30,7 @@ STYLE = """<style>
 .cv-label {font-size: 2.4rem; font-weight: 700; line-height: 1.15; margin: .1rem 0 1rem 0;}
 </style>"""
 
-user = current_user()
-if user is None:
-    st.stop()
+user = require_user()
 st.html(STYLE)
 st.title("Clip verification")
 

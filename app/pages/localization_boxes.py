@@ -13,13 +13,11 @@ from ui.boxes import (GUIDE, MediaError, box_editor, centre_frame, format_boxes,
                       parse_boxes, with_boxes, with_heatmap)
 from ui.flash import flash, show_flashes
 from ui.pickers import choose_project
-from ui.session import current_user
+from ui.session import require_user
 
 st.title("Sound-source boxes")
 show_flashes()
-me = current_user()
-if me is None:
-    st.stop()
+me = require_user()
 
 with session_scope() as session:
     projects = [p.name for p in localization_projects(session)]

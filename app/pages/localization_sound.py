@@ -12,15 +12,13 @@ from core.config import get_settings
 from ui.boxes import MediaError, centre_frame, segment_around_centre, with_boxes
 from ui.flash import flash, show_flashes
 from ui.pickers import choose_project
-from ui.session import current_user
+from ui.session import require_user
 
 ANSWERS = {"Yes": "yes", "No": "no", "Not sure": "not_sure"}
 
 st.title("Sound check")
 show_flashes()
-me = current_user()
-if me is None:
-    st.stop()
+me = require_user()
 
 with session_scope() as session:
     projects = [p.name for p in localization_projects(session)]

@@ -12,7 +12,7 @@ from annotation_db.models import User
 from annotation_db.projects import get_project
 from core.media import MediaError
 from ui.flash import flash, show_flashes
-from ui.session import current_user
+from ui.session import require_user
 from ui.sync_plots import curve_chart, offset_chart, tolerance_chart
 
 REVIEW, TOLERANCE = "Review clips", "Tolerance study"
@@ -21,9 +21,7 @@ CATEGORY_BUTTONS = (  # (category, label, icon)
     ("no_source", "No sound or no visible source", ":material/volume_off:"),
 )
 
-user = current_user()
-if user is None:
-    st.stop()
+user = require_user()
 st.title("Sync review")
 show_flashes()
 

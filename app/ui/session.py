@@ -39,6 +39,14 @@ def current_user() -> SessionUser | None:
     return st.session_state.get(_KEY)
 
 
+def require_user() -> SessionUser:
+    """The logged-in user; the page stops if there is none."""
+    user = current_user()
+    if user is None:
+        st.stop()
+    return user
+
+
 def require_researcher() -> SessionUser:
     """The user if researcher or admin; otherwise stop the page with an error."""
     user = current_user()

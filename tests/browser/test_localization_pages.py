@@ -107,6 +107,7 @@ def test_researchers_see_agreement_per_class_and_set_the_overlap(log_in, page, s
     spin.press("Enter")
     wait_for_app(page)
     page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("button", name="Apply")).to_have_count(0)  # saved: the button goes
     wait_for_app(page, text="Agreement per class")
     with session_scope() as session:
         assert get_project(session, "birds").annotators_per_item == 3
