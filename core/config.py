@@ -23,6 +23,8 @@ class Settings:
     lease_minutes: int = int(os.environ.get("LEASE_MINUTES", "30"))
     sqlite_busy_timeout_ms: int = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "15000"))
     demo_seed: int = int(os.environ.get("DEMO_SEED", "7"))
+    # share of each project's verified items kept for evaluation and never trained on
+    holdout_share: float = float(os.environ.get("HOLDOUT_SHARE", "0.2"))
 
     def __post_init__(self) -> None:
         if not self.database_url:
