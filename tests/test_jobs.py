@@ -125,3 +125,110 @@ def test_worker_runs_a_train_job_end_to_end_and_registers_the_version(database, 
     version = details["version"]
     assert version and len(version["sha256"]) == 64
     assert set(version["metrics"]) >= {"model", "noisy_input", "global_shift"}
+
+
+def _children(pid: int) -> list[int]:
+    from pathlib import Path
+
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _wait_for(condition, timeout_s: float = 120.0, what: str = "condition"):
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_killed_worker_takes_its_child_along_and_the_job_fails_with_its_log(database, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from annotation_db.migrate import upgrade_database
+    from core.synthetic.geo import generate_geo
+    from training.worker import run_worker
+
+    data = generate_geo(kind="railway", tiles=1, size=128, seed=3, out=tmp_path / "rail")
+    with session_scope() as session:
+        user = _researcher(session)
+        long_job = submit_job(session, user, "autocorrect", "train", None,
+                              {"data": str(data), "config": "tiny", "steps": 100000, "batch_size": 2,
+                               "window": 64})
+    worker = subprocess.Popen([sys.executable, "-m", "training", "worker"], env=dict(os.environ),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def trained_a_step():
+            with session_scope() as session:
+                return session.get(TrainingJob, long_job.id).progress_step > 0
+
+        _wait_for(trained_a_step, what="the job's first steps")
+        child = _wait_for(lambda: _children(worker.pid), what="the job's child process")[0]
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+        _wait_for(lambda: not os.path.exists(f"/proc/{child}") or
+                  "State:\tZ" in open(f"/proc/{child}/status").read(), 30, "the child to die with the worker")
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    with session_scope() as session:
+        after_kill = job_details(session, long_job.id)
+        queued = submit_job(session, _researcher(session, "rosa"), "autocorrect", "train", None,
+                            {"data": str(data), "config": "tiny", "steps": 2, "batch_size": 2, "window": 64})
+    assert after_kill["status"] == "running" and after_kill["progress"]["step"] > 0
+    time.sleep(1.1)
+    assert fail_stale_jobs(timedelta(seconds=1)) == [long_job.id]
+    upgrade_database()  # the schema is intact and current
+    with session_scope() as session:
+        failed = job_details(session, long_job.id)
+        assert session.exec(select(TrainingJob.id)).all() == [long_job.id, queued.id]
+        assert session.connection().exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    assert failed["status"] == "failed" and "stopped mid-job" in failed["error"]
+    assert "step" in failed["error"].split("log tail:")[1]  # the tail of what the child wrote
+    assert failed["progress"]["step"] == after_kill["progress"]["step"]  # recorded progress kept
+    assert run_worker(until_idle=True) == 1  # the next worker goes on with the queue
+    with session_scope() as session:
+        assert job_details(session, queued.id)["status"] == "succeeded"
+
+
+def test_the_worker_stops_a_running_job_on_cancel(database, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from core.synthetic.geo import generate_geo
+
+    data = generate_geo(kind="railway", tiles=1, size=128, seed=3, out=tmp_path / "rail")
+    with session_scope() as session:
+        user = _researcher(session)
+        job = submit_job(session, user, "autocorrect", "train", None,
+                         {"data": str(data), "config": "tiny", "steps": 100000, "batch_size": 2, "window": 64})
+    worker = subprocess.Popen([sys.executable, "-m", "training", "worker", "--until-idle"], env=dict(os.environ),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def running_step():
+            with session_scope() as session:
+                return session.get(TrainingJob, job.id).progress_step > 0
+
+        _wait_for(running_step, what="the job's first steps")
+        child = _children(worker.pid)[0]
+        with session_scope() as session:
+            cancel_job(session, user, job.id)
+        assert worker.wait(timeout=60) == 0  # --until-idle: the queue is empty once the job stopped
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert not os.path.exists(f"/proc/{child}") or "State:\tZ" in open(f"/proc/{child}/status").read()
+    with session_scope() as session:
+        details = job_details(session, job.id)
+    assert details["status"] == "cancelled" and details["progress"]["step"] < 100000

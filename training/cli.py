@@ -24,6 +24,13 @@ def _commands(model: str):
     return importlib.import_module(f"training.{model}.commands")
 
 
+def accepts_flag(model: str, action: str, flag: str) -> bool:
+    """True when `python -m training ACTION MODEL` takes this option (e.g. --init)."""
+    parser = argparse.ArgumentParser()
+    getattr(_commands(model), ACTIONS[action][0])(parser)
+    return flag in parser._option_string_actions
+
+
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     """The parser; only the model named on the command line is imported."""
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__.splitlines()[0])

@@ -2,21 +2,28 @@
 
 A job runs the same commands a researcher would type (`python -m training train|eval|predict`),
 with its parameters as flags, and then records what came of it (metrics, a model version).
+A train job on a project without "data" in its params is a retrain: it trains from the project's
+active version on the training set built from the project's verdicts, and compares parent and child.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import sys
+from dataclasses import asdict
+from pathlib import Path
 
 from annotation_db.engine import session_scope
-from annotation_db.models import JobKind, Project, TrainingJob
+from annotation_db.models import JobKind, Project, TrainingJob, utcnow
+from annotation_db.projects import get_project
 from core.config import get_settings
 from training import cli
+from training.benchmarks import BenchmarkSpec, headline, synthetic_benchmark
 from training.jobs import record_progress
-from training.registry import register_version
+from training.registry import register_version, resolve_model
 
 
 def flags(params: dict) -> list[str]:
@@ -40,6 +47,8 @@ def run_job(job_id: int) -> int:
         project_name = project.name if project else None
         parent_id = project.active_model_version_id if project else None
     print(f"job {job_id}: {kind.value} {model} project={project_name} params={params}", flush=True)
+    if kind is JobKind.train and project_name is not None and "data" not in params:
+        return _retrain(job_id, model, project_name, params)
     if kind is JobKind.train:
         return _train(job_id, model, project_name, parent_id, params)
     if kind is JobKind.evaluate:
@@ -51,8 +60,9 @@ def run_job(job_id: int) -> int:
 
 def _train(job_id: int, model: str, project: str | None, parent_id: int | None,
            params: dict) -> int:
+    """Train on the data named in params; score on eval_data if given."""
     eval_data = params.pop("eval_data", None)
-    out = get_settings().data_dir / "models" / model / f"job-{job_id}.pt"
+    out = _checkpoint_path(model, job_id)
     status = cli.main(["train", model, *flags(params), "--out", str(out)])
     if status != 0:
         return status
@@ -61,28 +71,105 @@ def _train(job_id: int, model: str, project: str | None, parent_id: int | None,
         version = register_version(
             session, model, out, project_id=_project_id(session, project), parent_id=parent_id,
             job_id=job_id, metrics=metrics)
-        job = session.get(TrainingJob, job_id)
-        job.produced_version_id = version.id
-        if metrics:
-            job.last_metric = metrics
-        session.add(job)
+        _record_version(session, job_id, version.id, metrics)
     print(f"registered {model} version {version.version} (id {version.id})", flush=True)
     return 0
+
+
+def _retrain(job_id: int, model: str, project_name: str, params: dict) -> int:
+    """Train from the project's active version on its verdicts; score parent and child on the
+    held-out verified items and on the synthetic benchmark; register the child with all of it."""
+    spec = BenchmarkSpec.from_params(params)
+    eval_params = dict(params.pop("eval", None) or {})
+    with session_scope() as session:
+        project = get_project(session, project_name)
+        project_id, variant = project.id, project.kind.value
+        parent = resolve_model(session, project, model, bundled_name(model, project))
+        cutoff = utcnow()
+        data = verdict_data(model).build_training_set(session, project_id, _work_dir(job_id) / "data")
+    print(f"training data from verdicts up to {cutoff.isoformat()}: {data.counts} "
+          f"({len(data.verdict_ids)} verdicts)", flush=True)
+    record_progress(job_id, metric={"training_data": data.counts})
+    out = _checkpoint_path(model, job_id)
+    init = ["--init", str(parent.path)] if cli.accepts_flag(model, "train", "--init") else []
+    print(f"parent: {parent.version} ({parent.path})" +
+          ("" if init else "; this trainer has no --init, so the child starts from scratch"), flush=True)
+    status = cli.main(["train", model, "--data", str(data.train_dir), *init, *flags(params), "--out", str(out)])
+    if status != 0:
+        return status
+    benchmark = synthetic_benchmark(model, variant, spec)
+    metrics = {
+        "heldout": _compare(model, parent.path, out, data.heldout_dir, eval_params),
+        "synthetic": _compare(model, parent.path, out, benchmark, eval_params),
+        "benchmark": {"path": str(benchmark), **asdict(spec)},
+        "training_data": data.counts,
+    }
+    with session_scope() as session:
+        version = register_version(
+            session, model, out, project_id=project_id, parent_id=parent.version_id, job_id=job_id,
+            metrics=metrics, data_cutoff=cutoff, verdict_ids=data.verdict_ids)
+        _record_version(session, job_id, version.id, _headlines(model, metrics))
+    print(f"registered {model} version {version.version} (id {version.id}), parent {parent.version}: "
+          f"{json.dumps(_headlines(model, metrics))}", flush=True)
+    return 0
+
+
+def _compare(model: str, parent: Path, child: Path, data: Path | None, eval_params: dict) -> dict | None:
+    """{"parent": report, "child": report} of `eval MODEL` on data (None without data)."""
+    if data is None:
+        return None
+    return {name: _evaluate(model, {**eval_params, "data": str(data), "checkpoint": str(path)})
+            for name, path in (("parent", parent), ("child", child))}
+
+
+def _headlines(model: str, metrics: dict) -> dict:
+    """{"heldout": {"parent": x, "child": y}, "synthetic": {...}} with each report's headline number."""
+    return {name: None if metrics[name] is None else
+            {who: headline(model, report) for who, report in metrics[name].items()}
+            for name in ("heldout", "synthetic")}
+
+
+def _record_version(session, job_id: int, version_id: int, metric: dict | None) -> None:
+    job = session.get(TrainingJob, job_id)
+    job.produced_version_id = version_id
+    if metric:
+        job.last_metric = {**(job.last_metric or {}), **metric}
+    session.add(job)
+
+
+def verdict_data(model: str):
+    """training.<model>.verdict_data, imported only when a retrain needs it."""
+    return importlib.import_module(f"training.{model}.verdict_data")
+
+
+def bundled_name(model: str, project: Project) -> str:
+    """The demo checkpoint a project's model starts from before any version is promoted."""
+    return f"autocorrect-{project.kind.value}" if model == "autocorrect" else f"{model}-demo"
+
+
+def _checkpoint_path(model: str, job_id: int) -> Path:
+    return get_settings().data_dir / "models" / model / f"job-{job_id}.pt"
+
+
+def _work_dir(job_id: int) -> Path:
+    """Where a job keeps the data it builds (kept after the job, for inspection)."""
+    return get_settings().data_dir / "jobs" / f"job-{job_id}"
 
 
 def _evaluate(model: str, params: dict) -> dict:
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):
         status = cli.main(["eval", model, *flags(params), "--json"])
-    print(captured.getvalue(), flush=True)
+    print(captured.getvalue().strip(), flush=True)
     if status != 0:
         raise RuntimeError(f"eval {model} exited with {status}")
-    return json.loads(captured.getvalue())
+    lines = [line for line in captured.getvalue().splitlines() if line.startswith("{")]
+    if not lines:
+        raise RuntimeError(f"eval {model} printed no JSON report")
+    return json.loads(lines[-1])
 
 
 def _project_id(session, name: str | None) -> int | None:
-    from annotation_db.projects import get_project
-
     return get_project(session, name).id if name else None
 
 

@@ -149,10 +149,20 @@ def job_details(session: Session, job_id: int) -> dict:
         "cancel_requested": job.cancel_requested, "error": job.error, "log_path": job.log_path,
         "created_at": _iso(job.created_at), "started_at": _iso(job.started_at),
         "finished_at": _iso(job.finished_at), "heartbeat_at": _iso(job.heartbeat_at),
-        "version": None if version is None else {
-            "id": version.id, "version": version.version, "path": version.path,
-            "sha256": version.sha256, "parent_id": version.parent_id, "metrics": version.metrics},
+        "version": None if version is None else version_details(session, version),
     }
+
+
+def version_details(session: Session, version: ModelVersion) -> dict:
+    """A model version as JSON: file, parent, the job and data it came from, config, metrics."""
+    parent = session.get(ModelVersion, version.parent_id) if version.parent_id else None
+    return {
+        "id": version.id, "model": version.model, "version": version.version, "path": version.path,
+        "sha256": version.sha256, "parent_id": version.parent_id,
+        "parent_version": parent.version if parent else None, "job_id": version.job_id,
+        "project_id": version.project_id, "data_cutoff": _iso(version.data_cutoff),
+        "verdict_ids": version.verdict_ids, "config": version.config, "metrics": version.metrics,
+        "created_at": _iso(version.created_at)}
 
 
 def list_jobs(session: Session, limit: int = 100) -> list[TrainingJob]:

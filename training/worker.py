@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -19,6 +20,7 @@ from training.progress import JOB_ENV
 HEARTBEAT_S = 2.0
 STALE_AFTER = timedelta(seconds=30)  # a job whose worker has not beaten for this long is dead
 POLL_S = 2.0
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def worker_name() -> str:
@@ -54,7 +56,7 @@ def run_claimed_job(job: TrainingJob) -> JobStatus:
     with log_path.open("ab") as log:
         child = subprocess.Popen([sys.executable, "-m", "training", "run-job", str(job.id)],
                                  stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                 env=env, start_new_session=True)
+                                 env=env, start_new_session=True, preexec_fn=_die_with_parent)
         cancelled = _watch(child, job.id)
     if cancelled:
         status, error = JobStatus.cancelled, "cancelled by request"
@@ -64,6 +66,15 @@ def run_claimed_job(job: TrainingJob) -> JobStatus:
         status, error = JobStatus.failed, f"exit status {child.returncode}; log tail:\n{log_tail(job)}"
     finish_job(job.id, status, error)
     return status
+
+
+def _die_with_parent() -> None:
+    """In the job's child: be killed when the worker dies, so a job is never run by nobody's child
+    (the next worker fails it from its stale heartbeat)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (AttributeError, OSError):  # not Linux: the stale-heartbeat rule still fails the job
+        pass
 
 
 def _watch(child: subprocess.Popen, job_id: int) -> bool:

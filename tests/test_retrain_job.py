@@ -1,0 +1,88 @@
+"""A retrain job: verdicts -> training set -> child of the active version -> parent vs child metrics."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import pytest
+from sqlmodel import select
+
+from annotation_db.engine import session_scope
+from annotation_db.import_clips import import_clips
+from annotation_db.models import Clip, ModelVersion, Role
+from annotation_db.projects import get_project
+from annotation_db.users import create_user
+from annotation_db.verdicts import record_verdict
+from core.synthetic.sync import generate_sync
+from training import cli
+from training.benchmarks import BenchmarkSpec, headline
+from training.jobs import submit_job
+from training.registry import register_version
+from training.worker import run_worker
+
+
+@pytest.fixture
+def judged_sync_project(database, tmp_path, monkeypatch):
+    """A sync project whose clips all carry a verdict with the generator's truth; half held out."""
+    monkeypatch.setenv("HOLDOUT_SHARE", "0.5")  # read by the job's child process
+    data = generate_sync(clips=10, seed=21, out=tmp_path / "gen", min_duration=2.0, max_duration=2.2, size=64)
+    truth = {row["file"]: row["category"] for row in json.loads((data / "sync.json").read_text())}
+    with session_scope() as session:
+        import_clips(session, "sync", "sync", data / "clips", data / "labels.csv")
+        project = get_project(session, "sync")
+        person = create_user(session, "ann", Role.annotator, "password123")
+        for clip in session.exec(select(Clip).order_by(Clip.id)):
+            extra = {"in_sync": True, "offset_frames": 0} if truth[clip.key] == "evident" else {}
+            record_verdict(session, person, project, "sync", clip_id=clip.id, category=truth[clip.key],
+                           **extra)
+        project.active_model_version_id = tiny_avst_version(session, data, tmp_path / "parent.pt")
+    return "sync"
+
+
+def tiny_avst_version(session, data, out) -> int:
+    """A one-step tiny AVST registered as a version: the parent the retrain starts from."""
+    assert cli.main(["train", "avst", "--data", str(data), "--out", str(out), "--config", "tiny",
+                     "--variant", "enc-mp", "--epochs", "1", "--max-steps", "1", "--batch", "4"]) == 0
+    return register_version(session, "avst", out).id
+
+
+def test_retrain_job_registers_a_child_with_parent_and_child_metrics(judged_sync_project):
+    params = {"config": "tiny", "variant": "enc-mp", "epochs": 1, "max_steps": 2, "batch": 4,
+              "benchmark": {"items": 3, "size": 64}, "eval": {"lengths": "1"}}
+    with session_scope() as session:
+        rita = create_user(session, "rita", Role.researcher, "password123")
+        job = submit_job(session, rita, "avst", "train", get_project(session, judged_sync_project), params)
+    assert run_worker(until_idle=True) == 1
+
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown):
+        assert cli.main(["jobs", "show", str(job.id), "--json"]) == 0
+    details = json.loads(shown.getvalue())
+    assert details["status"] == "succeeded", details["error"]
+    version = details["version"]
+    assert version["parent_version"].startswith("parent") and version["job_id"] == job.id
+    assert version["data_cutoff"] and version["verdict_ids"]
+    metrics = version["metrics"]
+    assert metrics["training_data"]["held_out"] >= 1 and metrics["training_data"]["left_out"] >= 1
+    assert metrics["training_data"]["positives"] == len(version["verdict_ids"])
+    for split in ("heldout", "synthetic"):
+        for who in ("parent", "child"):
+            assert 0.0 <= headline("avst", metrics[split][who]) <= 1.0
+    assert metrics["heldout"]["parent"]["model"]["clips"] == metrics["training_data"]["held_out"]
+    assert metrics["benchmark"]["items"] == 3
+    headlines = details["progress"]["last_metric"]
+    assert headlines["heldout"]["child"] == headline("avst", metrics["heldout"]["child"])
+    with session_scope() as session:
+        parent = session.get(ModelVersion, version["parent_id"])
+        assert parent.path.endswith("parent.pt")
+        assert session.get(ModelVersion, version["id"]).project_id == get_project(session, "sync").id
+
+
+def test_benchmark_spec_comes_from_the_params_and_refuses_unknown_fields():
+    params = {"benchmark": {"seed": 3, "items": 5}, "epochs": 1}
+    assert BenchmarkSpec.from_params(params) == BenchmarkSpec(seed=3, items=5)
+    assert params == {"epochs": 1}
+    with pytest.raises(ValueError, match="clips"):
+        BenchmarkSpec.from_params({"benchmark": {"clips": 3}})
