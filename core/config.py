@@ -14,17 +14,22 @@ def _default_data_dir() -> Path:
     return Path(os.environ.get("DATA_DIR", REPO_ROOT / "var")).resolve()
 
 
+def _env(name: str, default, kind: type):
+    """An environment variable as `kind`, read when Settings is made (not at import)."""
+    return kind(os.environ.get(name, default))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Paths and tunables shared by the app, the CLIs and the workers."""
 
     data_dir: Path = field(default_factory=_default_data_dir)
     database_url: str = ""
-    lease_minutes: int = int(os.environ.get("LEASE_MINUTES", "30"))
-    sqlite_busy_timeout_ms: int = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "15000"))
-    demo_seed: int = int(os.environ.get("DEMO_SEED", "7"))
+    lease_minutes: int = field(default_factory=lambda: _env("LEASE_MINUTES", 30, int))
+    sqlite_busy_timeout_ms: int = field(default_factory=lambda: _env("SQLITE_BUSY_TIMEOUT_MS", 15000, int))
+    demo_seed: int = field(default_factory=lambda: _env("DEMO_SEED", 7, int))
     # share of each project's verified items kept for evaluation and never trained on
-    holdout_share: float = float(os.environ.get("HOLDOUT_SHARE", "0.2"))
+    holdout_share: float = field(default_factory=lambda: _env("HOLDOUT_SHARE", 0.2, float))
 
     def __post_init__(self) -> None:
         if not self.database_url:

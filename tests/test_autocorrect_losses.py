@@ -6,7 +6,8 @@ import math
 
 import torch
 
-from core.autocorrect.losses import consistency_loss, gate, joint_loss, self_supervised_loss, binary_iou
+from core.autocorrect.losses import (binary_iou, consistency_loss, gate, joint_loss, loss_unit_px, rescale,
+                                     self_supervised_loss)
 from core.autocorrect.se2 import params_to_matrices
 
 
@@ -56,3 +57,26 @@ def test_joint_loss_early_phase_sums_both_terms():
     j_s = 0.5 * (self_supervised_loss(t1, g1) + self_supervised_loss(t2, g2))
     j_c = consistency_loss(t1, g1, t2, g2)
     assert math.isclose(joint_loss(t1, g1, t2, g2, None).item(), (j_s + j_c).item(), rel_tol=1e-6)
+
+
+def test_verified_labels_get_j_s_alone_even_in_the_early_phase():
+    g1, g2, t1, t2 = m(0.1, 0), m(0, 0.1), m(0, 0), m(0.05, 0)
+    j_s = 0.5 * (self_supervised_loss(t1, g1) + self_supervised_loss(t2, g2))
+    j_c = consistency_loss(t1, g1, t2, g2)
+    clean = torch.tensor([True])
+    assert math.isclose(joint_loss(t1, g1, t2, g2, None, clean).item(), j_s.item(), rel_tol=1e-6)
+    assert math.isclose(joint_loss(t1, g1, t2, g2, None, ~clean).item(), (j_s + j_c).item(), rel_tol=1e-6)
+
+
+def test_loss_unit_balances_the_largest_shift_and_the_largest_turn():
+    unit = loss_unit_px(20.0, 5.0)
+    assert math.isclose(unit, 20 / (math.sqrt(2) * math.sin(math.radians(5))), rel_tol=1e-12)  # ~162 px
+    shift = self_supervised_loss(m(0, 0), rescale(m(20.0, 0), 1 / unit)).item()  # 20 px, in units
+    turn = self_supervised_loss(m(0, 0), m(0, 0, math.radians(5))).item()
+    assert math.isclose(shift, turn, rel_tol=0.01)
+
+
+def test_rescale_changes_only_the_translation():
+    g = m(0.3, -0.2, 0.05)
+    r = rescale(g, 0.5)
+    assert torch.allclose(r[:, :2, :2], g[:, :2, :2]) and torch.allclose(r[:, :2, 2], 0.5 * g[:, :2, 2])

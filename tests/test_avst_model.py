@@ -104,3 +104,21 @@ def test_predictor_shares_the_audio_trunk_across_offsets(tmp_path):
     assert torch.allclose(fast[..., 1:-1], slow[..., 1:-1], atol=1e-4)
     scores = predictor.offset_scores(clip, 10, 8)
     assert scores.shape == (31,)
+
+
+def test_training_offset_scores_are_the_predictors(tmp_path):
+    """Stage 2 trains the very scores evaluation ranks: model.offset_scores on a span equals the predictor."""
+    from core.avst.dataset import offset_span, visual_window
+    from core.avst.predictor import AVSTPredictor
+    from core.synthetic.sync import generate_sync
+
+    config = get_config("tiny", variant="enc-mp", max_frames=8, **SMALL)
+    torch.manual_seed(0)
+    predictor = AVSTPredictor(build_avst(config), config, "test", "cpu")
+    data = generate_sync(clips=1, seed=2, out=tmp_path, min_duration=3.0, max_duration=3.0, size=32)
+    clip = predictor.load(next((data / "clips").glob("*.mp4")))
+    with torch.no_grad():
+        trained = predictor.model.offset_scores(visual_window(clip, 10, 8)[None], offset_span(clip, 10, 8)[None],
+                                                8, 31)
+    assert trained.shape == (1, 31)
+    assert torch.allclose(trained[0], torch.from_numpy(predictor.offset_scores(clip, 10, 8)), atol=1e-4)

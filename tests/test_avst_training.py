@@ -21,7 +21,7 @@ SMALL = ["--config", "tiny"]
 
 @pytest.fixture(scope="module")
 def sync_set(tmp_path_factory):
-    return generate_sync(clips=6, seed=3, out=tmp_path_factory.mktemp("sync"), min_duration=2.0,
+    return generate_sync(clips=6, seed=3, out=tmp_path_factory.mktemp("sync"), min_duration=2.4,
                          max_duration=2.6, size=64)
 
 
@@ -49,9 +49,10 @@ def test_curriculum_batches(sync_set):
     frames, spec, lengths = stage1_batch(clips[:3], rng)
     assert frames.shape[:3] == (3, 3, int(lengths.max())) and spec.shape[2] == 80 * int(lengths.max())
     assert all(5 <= n <= clips[i].n_frames // 5 for i, n in enumerate(lengths.tolist()))
-    frames, spec, lengths = stage2_batch(clips[0], 4, rng)
-    assert len(set(lengths.tolist())) == 1 and frames.shape[0] == 4
-    assert not torch.equal(frames[0], frames[1])  # same video, different times
+    frames, spans, length = stage2_batch(clips[:3], rng)
+    assert frames.shape[:3] == (3, 3, length) and 5 <= length <= min(c.n_frames // 5 for c in clips[:3])
+    assert spans.shape == (3, config.n_mels, 80 * length + 16 * 30)  # every offset -15..15 of each video
+    assert not torch.equal(frames[0], frames[1])
 
 
 def test_short_run_loss_falls(sync_set):
@@ -117,3 +118,44 @@ def test_predict_project_writes_stamped_proposals(session, sync_set, checkpoint)
         assert set(proposal.payload) == {"offset_frames", "scores", "curve"}
         assert len(proposal.payload["scores"]) == 31 and proposal.payload["curve"]
         assert 0 <= proposal.uncertainty <= 1
+
+
+# ---- common training API: --init and several processes ----
+
+
+def _losses(path) -> list[float]:
+    return [row["loss"] for row in json.loads(path.read_text())["losses"]]
+
+
+def test_two_gloo_processes_give_the_one_process_losses(sync_set, tmp_path):
+    """The same global batch split over 2 CPU ranks (gloo) gives the same per-step losses."""
+    import socket
+
+    with socket.socket() as probe:  # a free port for the rendezvous
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    common = ["train", "avst", "--data", str(sync_set), "--variant", "enc-mp", "--epochs", "2",
+              "--stage1-epochs", "1", "--batch", "4", "--group", "2", "--max-steps", "3", "--lr", "1e-3",
+              "--all-categories", "--threads", "1", *SMALL]
+    assert main([*common, "--out", str(tmp_path / "one.pt"), "--loss-log", str(tmp_path / "one.json")]) == 0
+    assert main([*common, "--out", str(tmp_path / "two.pt"), "--loss-log", str(tmp_path / "two.json"),
+                 "--nproc-per-node", "2", "--master-port", str(port)]) == 0
+    one, two = _losses(tmp_path / "one.json"), _losses(tmp_path / "two.json")
+    assert len(one) == len(two) == 3
+    assert json.loads((tmp_path / "two.json").read_text())["processes"] == 2
+    np.testing.assert_allclose(two, one, rtol=1e-4, atol=1e-5)
+    assert (tmp_path / "two.pt").is_file()
+
+
+def test_init_starts_from_the_parent_weights_and_config(sync_set, checkpoint, tmp_path):
+    out = tmp_path / "child.pt"
+    assert main(["train", "avst", "--data", str(sync_set), "--out", str(out), "--init", str(checkpoint),
+                 "--variant", "dec", "--epochs", "1", "--batch", "3", "--group", "3", "--max-steps", "1",
+                 "--lr", "1e-12", "--all-categories", *SMALL]) == 0
+    parent, _ = load_checkpoint(checkpoint)
+    child, config = load_checkpoint(out)
+    assert config["model"]["variant"] == "enc-mp" and config["train"]["init"] == str(checkpoint)
+    for name in ("visual.stem.0.weight", "audio.temporal.weight", "head.2.weight"):
+        assert torch.allclose(child[name], parent[name], atol=1e-6)
+    assert main(["train", "avst", "--data", str(sync_set), "--out", str(tmp_path / "x.pt"),
+                 "--init", str(tmp_path / "missing.pt"), *SMALL]) == 2

@@ -60,13 +60,26 @@ def test_median_binarisation_keeps_the_hotter_half():
     heat = np.array([[1.0, 0.0], [1.0, 0.0]])
     binary = binarised_prediction(heat)
     assert binary.shape == (224, 224)
-    assert binary[:, :112].all() and not binary[:, 113:].any()
-    # truth = left quarter: 56 * 224 hits, (112 + (binary[:, 112].any())) - 56 columns of false alarm
+    # the (n/2)-th sorted value is column 111's; the public code keeps only what is above it
+    assert binary[:, :111].all() and not binary[:, 111:].any()
+    # truth = left quarter: 56 * 224 hits, 111 - 56 columns of false alarm
     truth = box_mask([[0.0, 0.0, 0.25, 1.0]])
     expected = (56 * 224) / (56 * 224 + (binary.sum() - 56 * 224))
     assert clip_ciou(heat, [[[0.0, 0.0, 0.25, 1.0]]]) == pytest.approx(expected)
     assert expected == pytest.approx(0.5, abs=0.01)
     assert truth.sum() == 56 * 224
+
+
+def test_median_binarisation_breaks_ties_as_the_public_code():
+    # a quarter at 0, half at 0.5, a quarter at 1 (nearest-style: a 224 map upsamples to itself)
+    heat = np.zeros((224, 224), dtype=np.float32)
+    heat[:, 56:168], heat[:, 168:] = 0.5, 1.0
+    # thr = sorted[n / 2] = 0.5: pred > thr keeps the top quarter only, not the 0.5 plateau
+    assert binarised_prediction(heat).sum() == 56 * 224
+    # a map whose upper half is its maximum: thr = 1, and the cells equal to 1 stay 1
+    heat = np.zeros((224, 224), dtype=np.float32)
+    heat[:, 112:] = 1.0
+    assert binarised_prediction(heat).sum() == 112 * 224
 
 
 def test_fixed_threshold_of_thesis_5a():

@@ -1,6 +1,7 @@
 """The localizer's train / eval / predict entry points on tiny generated clips."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -45,6 +46,19 @@ def test_eval_prints_model_and_centre_prior_metrics(clips_dir, checkpoint, capsy
     for values in results.values():
         assert {"ciou@0.5", "mean_ciou", "auc"} <= set(values)
         assert 0 <= values["mean_ciou"] <= 1 and values["clips"] == 8
+
+
+def test_decoded_inputs_are_cached_until_a_file_changes(clips_dir):
+    config = named_config("micro")
+    first = load_clip_set(clips_dir, config.network.image_size, config.audio)
+    cached = sorted((clips_dir / ".cache").glob("localizer-inputs-*.npz"))
+    again = load_clip_set(clips_dir, config.network.image_size, config.audio)
+    assert sorted((clips_dir / ".cache").glob("localizer-inputs-*.npz")) == cached
+    assert np.array_equal(first.images, again.images) and np.array_equal(first.waveforms, again.waveforms)
+    media = next((clips_dir / "clips").iterdir())
+    os.utime(media, ns=(media.stat().st_atime_ns, media.stat().st_mtime_ns + 10**9))
+    load_clip_set(clips_dir, config.network.image_size, config.audio)
+    assert len(list((clips_dir / ".cache").glob("localizer-inputs-*.npz"))) == len(cached) + 1
 
 
 def test_a_short_run_lowers_the_loss(clips_dir):

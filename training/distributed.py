@@ -77,10 +77,11 @@ def init_distributed(device: torch.device) -> DistInfo:
 
 
 def wrap_model(model: torch.nn.Module, info: DistInfo, device: torch.device) -> torch.nn.Module:
-    """DDP (with synchronised batch norm) when distributed; the model itself otherwise."""
+    """DDP (with synchronised batch norm on CUDA) when distributed; the model itself otherwise."""
     if not info.enabled:
         return model
-    model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    if device.type == "cuda":  # SyncBatchNorm runs on GPUs only; CPU ranks keep their own statistics
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     ids = [device.index or 0] if device.type == "cuda" else None
     return DistributedDataParallel(model, device_ids=ids)
 

@@ -1,8 +1,8 @@
 """AutoCorrect benchmark: accuracy on held-out tiles, Table 3.1 ablations, CPU/GPU speed.
 
 Usage (see RESULTS.md for the exact runs):
-  python bench/autocorrect/bench.py accuracy --checkpoint CKPT --data DIR [--data DIR ...] --out JSON
-  python bench/autocorrect/bench.py speed --checkpoint CKPT --data DIR --out JSON [--device cpu]
+  python bench/autocorrect/bench.py accuracy --checkpoint CKPT --data DIR [--data DIR ...] --out JSON [--threads 1]
+  python bench/autocorrect/bench.py speed --checkpoint CKPT --data DIR --out JSON [--device cpu] [--threads 1]
 """
 
 from __future__ import annotations
@@ -78,8 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     spd.add_argument("--data", required=True)
     for p in (acc, spd):
         p.add_argument("--device", default=None)
+        p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
         p.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.what == "accuracy":
         out = accuracy(args.checkpoint, args.data, args.device)
     else:

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Table 3.1 ablations on synthetic railway tiles (see RESULTS.md). Run from the repository root:
-#   flock /tmp/heavy.lock bash bench/autocorrect/run_ablations.sh DATA_ROOT OUT_DIR STEPS
+#   bash bench/autocorrect/run_ablations.sh DATA_ROOT OUT_DIR STEPS
 # DATA_ROOT holds rail_train_clean / rail_train_n20 / rail_train_n40 (same scenes, seed 11, exact share
-# 1.0 / 0.8 / 0.6) and rail_test (held-out seed 9001); see RESULTS.md for the generator commands.
+# 1.0 / 0.8 / 0.6); see RESULTS.md for the generator commands. Every model gets the same budget: STEPS
+# steps of 32 samples, seed 0, one thread (each run waits for a single-core slot when /work/bin/cpu-slot exists).
 set -euo pipefail
-DATA=${1:?data root}; OUT=${2:?out dir}; STEPS=${3:-300}
+DATA=${1:?data root}; OUT=${2:?out dir}; STEPS=${3:-1000}
 PY=.venv/bin/python
+SLOT=$( [ -x /work/bin/cpu-slot ] && echo /work/bin/cpu-slot || true )
 mkdir -p "$OUT"
 train() {  # name data extra-args...
   local name=$1 data=$2; shift 2
-  $PY -m training train autocorrect --data "$DATA/$data" --out "$OUT/$name.pt" --steps "$STEPS" --seed 0 --threads 1 "$@" \
-    > "$OUT/$name.train.log" 2>&1
+  $SLOT $PY -m training train autocorrect --data "$DATA/$data" --out "$OUT/$name.pt" --steps "$STEPS" --seed 0 \
+    --threads 1 "$@" > "$OUT/$name.train.log" 2>&1
 }
 train A_nomm_self_clean rail_train_clean --no-memory-map --loss self
 train B_mm_self_clean rail_train_clean --loss self

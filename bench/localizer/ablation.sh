@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # Table 5.4's direction: the same CLI training (data, seed, epochs, warm-up) with each loss variant,
 # then the CLI evaluation on held-out clips (a different generator seed). Writes bench/localizer/*.json.
+# Run it in one single-core slot: /work/bin/cpu-slot bench/localizer/ablation.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-TRAIN=${TRAIN:-/tmp/loc/train960}   # python -m core.synthetic localization --clips 960 --seed 3 --duration 3
-TEST=${TEST:-/tmp/loc/test160}      # python -m core.synthetic localization --clips 160 --seed 2 --duration 3
-CKPT=${CKPT:-/tmp/loc/ck}
-OUT=bench/localizer
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}  # the recorded runs used one thread each (2 shared cores)
+TRAIN=${TRAIN:-/tmp/h4/train2000}   # python -m core.synthetic localization --clips 2000 --seed 3 --duration 3
+TEST=${TEST:-/tmp/h4/test300}       # python -m core.synthetic localization --clips 300 --seed 2 --duration 3
+CKPT=${CKPT:-/tmp/h4/ck}
+OUT=${OUT:-bench/localizer}
+EPOCHS=${EPOCHS:-8}
+WARMUP=${WARMUP:-2}
+EXTRA=${EXTRA:-}
+PY=${PY:-.venv/bin/python}
+export OMP_NUM_THREADS=1  # one thread per process on this shared 2-core machine
+mkdir -p "$CKPT" "$OUT"
 for variant in ${VARIANTS:-trimap positives-only no-ignore}; do
-  if [ "$variant" = trimap ] && [ -z "${RETRAIN_TRIMAP:-}" ]; then
-    ckpt=training/checkpoints/localizer-demo.pt   # the bundled demo is exactly this run
-  else
-    ckpt=$CKPT/$variant.pt
-    .venv/bin/python -m training train localizer --data "$TRAIN" --out "$ckpt" --config tiny \
-      --variant "$variant" --epochs 6 --warmup-epochs 2 --lr 1e-3 --batch-size 32 --seed 0 --half
-  fi
-  .venv/bin/python -m training eval localizer --data "$TEST" --checkpoint "$ckpt" --json > "$OUT/eval_$variant.json"
+  $PY -m training train localizer --data "$TRAIN" --out "$CKPT/$variant.pt" --config tiny \
+    --variant "$variant" --epochs "$EPOCHS" --warmup-epochs "$WARMUP" --lr 1e-3 --batch-size 32 --seed 0 \
+    --half $EXTRA | tee "$OUT/train_$variant.json"
+  $PY -m training eval localizer --data "$TEST" --checkpoint "$CKPT/$variant.pt" --json > "$OUT/eval_$variant.json"
   cat "$OUT/eval_$variant.json"
 done

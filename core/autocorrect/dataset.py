@@ -20,19 +20,29 @@ class Tile:
 
     image: torch.Tensor  # (3, H, W) float from image_to_float
     shapes: list[Shape]
+    clean: list[bool] | None = None  # per shape: verified by a person (J_s holds exactly); None: none are
 
 
 @dataclass
 class Batch:
-    """Two perturbed views per sample; matrices in the label's own normalised window frame."""
+    """One or two perturbed views per sample; matrices in the label's own normalised window frame."""
 
     x1: torch.Tensor  # (B, C, W, W) network inputs for g1 . y
-    x2: torch.Tensor
     g1: torch.Tensor  # (B, 3, 3) perturbations in the label's frame
-    g2: torch.Tensor
     offset1: torch.Tensor  # (B, 2) where window 1's centre lies in the label's frame
-    offset2: torch.Tensor
-    labels: torch.Tensor  # (B, 1, W, W) the unperturbed label, for the gating IoU
+    clean: torch.Tensor  # (B,) bool: the label is verified
+    x2: torch.Tensor | None = None  # the second view (J_c), when drawn
+    g2: torch.Tensor | None = None
+    offset2: torch.Tensor | None = None
+    labels: torch.Tensor | None = None  # (B, 1, W, W) the unperturbed label, for the gating IoU
+
+    def to(self, device: torch.device) -> "Batch":
+        """The same batch on `device`."""
+        return Batch(**{k: None if v is None else v.to(device) for k, v in vars(self).items()})
+
+    def subset(self, rows: slice) -> "Batch":
+        """The samples in `rows` (a rank's share of a global batch)."""
+        return Batch(**{k: None if v is None else v[rows] for k, v in vars(self).items()})
 
 
 class TrainingTiles:
@@ -45,8 +55,13 @@ class TrainingTiles:
         self.masks = [torch.stack([render(s, (0, 0), t.image.shape[1:]) for s in t.shapes])[:, None]
                       for t in tiles]
         self.centroids = [np.array([s.centroid() for s in t.shapes]) for t in tiles]
+        # how far each mask reaches from its centroid: to skip masks that cannot touch a window
+        self.reach = [np.array([np.hypot(*(s.vertices() - c).T).max() + s.half_width + 2
+                                for s, c in zip(t.shapes, cs)]) for t, cs in zip(tiles, self.centroids)]
         self.rank = [np.argsort(correction_order(c)) for c in self.centroids]
         self.items = [(k, i) for k, t in enumerate(tiles) for i in range(len(t.shapes))]
+        self.clean = [bool(t.clean[i]) if t.clean else False for k, t in enumerate(tiles)
+                      for i in range(len(t.shapes))]
         if not self.items:
             raise ValueError("no annotations to train on")
 
@@ -55,16 +70,20 @@ class TrainingTiles:
         dx, dy = rng.uniform(-self.max_shift, self.max_shift, 2)
         return se2_matrix(dx, dy, rng.uniform(-self.max_rot, self.max_rot), tuple(centre))
 
-    def batch(self, rng: np.random.Generator, size: int) -> Batch:
-        """`size` samples, each seen through two independent perturbations."""
+    def batch(self, rng: np.random.Generator, size: int, views: int = 2) -> Batch:
+        """`size` samples, each seen through `views` (1: J_s only, 2: J_c too) independent perturbations."""
         picks = rng.integers(len(self.items), size=size)
-        views = [[self._view(rng, *self.items[p]) for p in picks] for _ in range(2)]
+        drawn = [[self._view(rng, *self.items[p], label=v == 0 and views == 2) for p in picks]
+                 for v in range(views)]
         stack = lambda v, key: torch.stack([torch.as_tensor(s[key]) for s in v]).float()
-        return Batch(stack(views[0], "x"), stack(views[1], "x"), stack(views[0], "g"),
-                     stack(views[1], "g"), stack(views[0], "offset"), stack(views[1], "offset"),
-                     stack(views[0], "label"))
+        clean = torch.tensor([self.clean[p] for p in picks])
+        first = Batch(stack(drawn[0], "x"), stack(drawn[0], "g"), stack(drawn[0], "offset"), clean)
+        if views == 1:
+            return first
+        return Batch(first.x1, first.g1, first.offset1, clean, stack(drawn[1], "x"), stack(drawn[1], "g"),
+                     stack(drawn[1], "offset"), stack(drawn[0], "label"))
 
-    def _view(self, rng: np.random.Generator, k: int, i: int) -> dict:
+    def _view(self, rng: np.random.Generator, k: int, i: int, label: bool = False) -> dict:
         """One sample: window on g . y_i, with the others in memory (earlier ones at their place)."""
         tile, masks, w = self.tiles[k], self.masks[k], self.window
         half, c = w / 2, self.centroids[k][i]
@@ -74,15 +93,22 @@ class TrainingTiles:
         motions = [g if j == i else (np.eye(3) if self.rank[k][j] < self.rank[k][i]
                                      else self.random_motion(rng, self.centroids[k][j]))
                    for j in range(len(masks))]
-        moved = _sample(masks, motions, centre, w)
-        planes = [crop(tile.image, centre, w), moved[i]]
+        planes = [crop(tile.image, centre, w), _sample(masks[i:i + 1], [g], centre, w)[0]]
         if self.memory_map:
-            others = torch.cat([moved[:i], moved[i + 1:]]).sum(0) if len(masks) > 1 else moved[i] * 0
+            near = [j for j in range(len(masks)) if j != i and self._touches(k, j, motions[j], centre)]
+            others = _sample(masks[near], [motions[j] for j in near], centre, w).sum(0) if near else planes[1] * 0
             planes.append(others.clamp(max=1.0))
         frame = window_frame(label_centre, half)
-        return {"x": torch.cat(planes), "g": frame @ g @ np.linalg.inv(frame),
-                "offset": (np.array(centre) - np.array(label_centre)) / half,
-                "label": _sample(masks[i:i + 1], [np.eye(3)], label_centre, w)[0]}
+        view = {"x": torch.cat(planes), "g": frame @ g @ np.linalg.inv(frame),
+                "offset": (np.array(centre) - np.array(label_centre)) / half}
+        if label:
+            view["label"] = _sample(masks[i:i + 1], [np.eye(3)], label_centre, w)[0]
+        return view
+
+    def _touches(self, k: int, j: int, motion: np.ndarray, centre: tuple[int, int]) -> bool:
+        """Whether mask j of tile k, moved by `motion`, can reach the window at `centre`."""
+        c = motion @ np.array([*self.centroids[k][j], 1.0])
+        return bool(np.abs(c[:2] - np.asarray(centre)).max() < self.reach[k][j] + self.window / 2)
 
 
 def _sample(masks: torch.Tensor, motions: list[np.ndarray], centre: tuple[int, int], size: int) -> torch.Tensor:
@@ -96,6 +122,8 @@ def _sample(masks: torch.Tensor, motions: list[np.ndarray], centre: tuple[int, i
     return (F.grid_sample(masks, grid, align_corners=False) > 0.5).float()
 
 
-def tiles_from_arrays(images: list[np.ndarray], shapes: list[list[Shape]]) -> list[Tile]:
-    """Tiles from (bands, H, W) uint8 arrays and their shapes."""
-    return [Tile(image_to_float(img), list(s)) for img, s in zip(images, shapes)]
+def tiles_from_arrays(images: list[np.ndarray], shapes: list[list[Shape]],
+                      clean: list[list[bool] | None] | None = None) -> list[Tile]:
+    """Tiles from (bands, H, W) uint8 arrays, their shapes and (optionally) which labels are verified."""
+    clean = clean or [None] * len(images)
+    return [Tile(image_to_float(img), list(s), c) for img, s, c in zip(images, shapes, clean)]

@@ -29,6 +29,7 @@ class GeoTile:
     shapes: list[Shape]
     truth: list[Shape] | None = None
     perturbed: list[bool] | None = None  # the generator's `noisy` flag per instance, when present
+    verified: list[bool] | None = None  # the `verified` property: a person confirmed the geometry
 
 
 def geometry_to_shape(geom: BaseGeometry, transform, half_width: float = 0.0) -> Shape:
@@ -93,5 +94,6 @@ def load_generated(root: str | Path, track_width_m: float = 4.0) -> tuple[str, l
             t = truth[truth["tile"] == name].set_index("instance_id").loc[ids].to_crs(crs)
             true_shapes = [geometry_to_shape(g, transform, hw) for g in t.geometry]
         flags = [bool(v) for v in rows["noisy"]] if "noisy" in rows else None
-        tiles.append(GeoTile(name, image, transform, crs, ids, shapes, true_shapes, flags))
+        verified = [v is True or v == 1 for v in rows["verified"]] if "verified" in rows else None
+        tiles.append(GeoTile(name, image, transform, crs, ids, shapes, true_shapes, flags, verified))
     return kind, tiles

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from core.autocorrect.se2 import invert_batch, warp
@@ -15,6 +17,26 @@ def self_supervised_loss(t: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
 def consistency_loss(t1: torch.Tensor, g1: torch.Tensor, t2: torch.Tensor, g2: torch.Tensor) -> torch.Tensor:
     """Per-sample J_c = ||t1 g1 - t2 g2||_F^2, composing the matrices."""  # eq. 3.3
     return ((t1 @ g1 - t2 @ g2) ** 2).flatten(1).sum(1)
+
+
+def loss_unit_px(max_shift_px: float, max_rot_deg: float) -> float:
+    """The length (px) taken as 1 in the frame where J_s and J_c compare matrices.
+
+    In the Frobenius norm a turn by theta weighs 8 sin^2(theta / 2) ~ 2 sin^2(theta) and a shift by d
+    weighs (d / unit)^2; with this unit the largest perturbation shift and the largest turn weigh
+    (about) the same, so the loss cares about rotation as much as about translation (a 5 degree turn
+    moves the ends of a track crossing a 512 px tile by 22 px, as much as the largest shift). With
+    the window's half-side as unit instead, a turn weighs ~16 times less than a shift of the same
+    harm to a long track, and the network learns hardly any rotation.
+    """
+    return max_shift_px / (math.sqrt(2.0) * math.sin(math.radians(max_rot_deg)))
+
+
+def rescale(matrices: torch.Tensor, factor: float) -> torch.Tensor:
+    """Rigid (B, 3, 3) matrices in a frame whose unit is 1/`factor` of the current one."""
+    out = matrices.clone()
+    out[:, :2, 2] = out[:, :2, 2] * factor
+    return out
 
 
 def binary_iou(a: torch.Tensor, b: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
@@ -36,11 +58,23 @@ def gate(label_masks: torch.Tensor, t1: torch.Tensor, g1: torch.Tensor, t2: torc
 
 
 def joint_loss(t1: torch.Tensor, g1: torch.Tensor, t2: torch.Tensor, g2: torch.Tensor,
-               label_masks: torch.Tensor | None) -> torch.Tensor:
-    """Mean J = alpha_s J_s + alpha_c J_c; alpha = 1 while `label_masks` is None (early training)."""
-    j_s = 0.5 * (self_supervised_loss(t1, g1) + self_supervised_loss(t2, g2))
-    j_c = consistency_loss(t1, g1, t2, g2)
+               label_masks: torch.Tensor | None, clean: torch.Tensor | None = None,
+               scale: float = 1.0) -> torch.Tensor:
+    """Mean J = alpha_s J_s + alpha_c J_c.
+
+    Matrices are in the label's window frame (used for the gating IoU); the loss terms compare them
+    with translations multiplied by `scale`. alpha_s = alpha_c = 1 while `label_masks` is None (early
+    training), eq. 3.5 gating after; `clean` (verified) labels always get J_s alone, which holds
+    exactly for them.
+    """
+    s1, r1, s2, r2 = (rescale(m, scale) for m in (t1, g1, t2, g2))
+    j_s = 0.5 * (self_supervised_loss(s1, r1) + self_supervised_loss(s2, r2))
+    j_c = consistency_loss(s1, r1, s2, r2)
     if label_masks is None:
-        return (j_s + j_c).mean()
-    alpha_s, alpha_c = gate(label_masks, t1, g1, t2, g2)
+        alpha_s, alpha_c = torch.ones_like(j_s), torch.ones_like(j_c)
+    else:
+        alpha_s, alpha_c = gate(label_masks, t1, g1, t2, g2)
+    if clean is not None:
+        alpha_s = torch.where(clean, torch.ones_like(alpha_s), alpha_s)
+        alpha_c = torch.where(clean, torch.zeros_like(alpha_c), alpha_c)
     return (alpha_s * j_s + alpha_c * j_c).mean()

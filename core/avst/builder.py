@@ -74,3 +74,12 @@ def build_avst(config: AVSTConfig):
     from core.avst.transformer import AVST
 
     return AVST(config)
+
+
+def load_avst(state: dict, config: AVSTConfig):
+    """An AVST network with these weights; older enc-mp checkpoints also held an unused E_s, dropped here."""
+    model = build_avst(config)
+    if model.space is None:
+        state = {k: v for k, v in state.items() if k != "space"}
+    model.load_state_dict(state)
+    return model

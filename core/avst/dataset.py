@@ -109,9 +109,30 @@ def audio_window(clip: ClipArrays, start: int, offset: int, length: int) -> torc
     return clip.spec[:, first: first + length * INPUT_STRIDE * SPEC_PER_FRAME]
 
 
+def offset_span(clip: ClipArrays, start: int, length: int, centre: int = 0) -> torch.Tensor:
+    """Spectrogram (n_mels, 80 length + 16 * 30) of `length` input frames from `start` at offsets centre-15..centre+15."""
+    return audio_window(clip, start, centre - MAX_OFFSET, length + 2 * MAX_OFFSET // INPUT_STRIDE)
+
+
 def max_length(clip: ClipArrays) -> int:
     """The longest input (frames at 5 fps) the clip holds, at most MAX_FRAMES."""
     return min(MAX_FRAMES, clip.n_frames // INPUT_STRIDE)
+
+
+def inner_length(clip: ClipArrays) -> int:
+    """The longest input whose audio lies inside the clip at every offset -15..15 (0.6 s kept free at both ends).
+
+    Scoring offsets only there keeps the silence outside the clip from telling the offset away: with
+    padding, a window that starts with the clip is in sync exactly where the audio has no silent head.
+    """
+    return min(MAX_FRAMES, (clip.n_frames - 2 * MAX_OFFSET) // INPUT_STRIDE)
+
+
+def inner_starts(clip: ClipArrays, length: int) -> tuple[int, int]:
+    """First and last 25 fps start of a `length` window whose audio at every offset around the true one is inside the clip."""
+    true, last = clip.entry.offset_frames, clip.n_frames - INPUT_STRIDE * length
+    first = max(0, MAX_OFFSET - true)
+    return first, max(first, min(last, last - MAX_OFFSET - true))
 
 
 def collate(visual: list[torch.Tensor], audio: list[torch.Tensor], lengths: list[int]):
@@ -137,16 +158,12 @@ def stage1_batch(clips: list[ClipArrays], rng: np.random.Generator):
     return collate(visual, audio, lengths)
 
 
-def stage2_batch(clip: ClipArrays, k: int, rng: np.random.Generator):
-    """None for a clip too short, else up to k aligned pairs from one video at distinct times at most 30 frames apart: negatives are other offsets."""
-    longest = min(max_length(clip), (clip.n_frames - MAX_OFFSET) // INPUT_STRIDE)  # leave room to move
-    if longest < MIN_FRAMES:
-        return None
-    length = int(rng.integers(MIN_FRAMES, longest + 1))
-    slack = clip.n_frames - INPUT_STRIDE * length
-    spread = min(2 * MAX_OFFSET, slack)
-    base = int(rng.integers(0, slack - spread + 1))
-    starts = base + rng.choice(spread + 1, size=min(k, spread + 1), replace=False)
-    visual = [visual_window(clip, int(s), length) for s in starts]
-    audio = [audio_window(clip, int(s), clip.entry.offset_frames, length) for s in starts]
-    return collate(visual, audio, [length] * len(starts))
+def stage2_batch(clips: list[ClipArrays], rng: np.random.Generator, longest: int = MAX_FRAMES):
+    """Stage 2: one visual window per video, of a common random length, and the audio (inside the clip)
+    at every offset -15..15 around its true one (windows of at most `longest` input frames) (frames (V, 3, T, S, S), spans (V, n_mels, 80 T + 480), T); the aligned
+    audio is shift MAX_OFFSET, the others are the same video's negatives."""
+    length = int(rng.integers(MIN_FRAMES, min([longest] + [inner_length(c) for c in clips]) + 1))
+    starts = [int(rng.integers(inner_starts(c, length)[0], inner_starts(c, length)[1] + 1)) for c in clips]
+    frames = torch.stack([visual_window(c, s, length) for c, s in zip(clips, starts)])
+    spans = torch.stack([offset_span(c, s, length, c.entry.offset_frames) for c, s in zip(clips, starts)])
+    return frames, spans, length

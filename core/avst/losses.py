@@ -11,3 +11,10 @@ def info_nce(scores: torch.Tensor) -> torch.Tensor:
     if scores.ndim != 2 or scores.shape[0] != scores.shape[1]:
         raise ValueError(f"InfoNCE needs a square score matrix, got {tuple(scores.shape)}")
     return F.cross_entropy(scores, torch.arange(scores.shape[0], device=scores.device))
+
+
+def offset_info_nce(scores: torch.Tensor, positive: int) -> torch.Tensor:
+    """The same InfoNCE for (k, m) scores of k visual inputs against m shifts of their own audio, the aligned shift at column `positive`."""
+    if scores.ndim != 2 or not 0 <= positive < scores.shape[1]:
+        raise ValueError(f"need (k, m) scores with the positive column {positive} inside, got {tuple(scores.shape)}")
+    return F.cross_entropy(scores, torch.full((scores.shape[0],), positive, device=scores.device))

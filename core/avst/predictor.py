@@ -11,8 +11,9 @@ import torch
 
 from core.avst.audio import LogSpectrogram
 from core.avst.builder import (INPUT_STRIDE, MAX_FRAMES, MAX_OFFSET, MIN_FRAMES, SPEC_PER_FRAME, VIDEO_FPS, AVSTConfig,
-                               build_avst)
-from core.avst.dataset import ClipArrays, SyncEntry, audio_window, frames_to_input, load_clip, max_length
+                               load_avst)
+from core.avst.dataset import (ClipArrays, SyncEntry, frames_to_input, inner_length, load_clip, max_length,
+                               offset_span)
 from core.avst.evaluation import OFFSETS
 
 CURVE_WINDOW = 10  # input frames (2 s) per point of the score curve, moved 1 input frame at a time
@@ -47,9 +48,7 @@ class AVSTPredictor:
 
         state, meta = load_checkpoint(path)
         config = AVSTConfig.from_dict(meta["model"])
-        model = build_avst(config)
-        model.load_state_dict(state)
-        return cls(model, config, checkpoint_version(path), device)
+        return cls(load_avst(state, config), config, checkpoint_version(path), device)
 
     def _autocast(self):
         if self.device.type == "cuda":
@@ -75,16 +74,11 @@ class AVSTPredictor:
         full = self.config.max_frames
         frames = torch.zeros(1, 3, full, self.config.image_size, self.config.image_size)
         frames[0, :, :length] = frames_to_input(clip.frames[start: start + INPUT_STRIDE * length: INPUT_STRIDE])
-        # the audio trunk has one column per 25 fps frame, so it runs once over the span of every
-        # offset and each offset's tokens come from the last (strided) layer at its own start
-        span = audio_window(clip, start, int(OFFSETS[0]), length + 2 * MAX_OFFSET // INPUT_STRIDE)
+        span = offset_span(clip, start, length)
         padded = torch.zeros(1, span.shape[0], (full + 2 * MAX_OFFSET // INPUT_STRIDE) * INPUT_STRIDE * SPEC_PER_FRAME)
         padded[0, :, : span.shape[1]] = span
-        trunk = self.model.audio.trunk(padded.to(self.device))
-        shifted = torch.cat([trunk[:, :, o - OFFSETS[0]: o - OFFSETS[0] + INPUT_STRIDE * length]
-                             for o in OFFSETS.tolist()])
         visual = self.model.visual(frames.to(self.device))[:, :, :length]
-        return visual, self.model.audio.temporal(shifted)
+        return visual, self.model.shifted_audio(padded.to(self.device), length, len(OFFSETS))
 
     def _scores(self, v: torch.Tensor, a: torch.Tensor, want_attention: bool = False):
         """fuse() of visual features (1 or N, ...) with N audio features of the same length."""
@@ -104,12 +98,19 @@ class AVSTPredictor:
 
     @torch.no_grad()
     def predict_clip(self, clip: ClipArrays, curve: bool = True) -> SyncPrediction:
-        """Scores over the whole clip (windows of at most 30 frames averaged), best offset, curve, attention."""
-        length = max_length(clip)
-        last = clip.n_frames - INPUT_STRIDE * length
+        """Scores over the whole clip (windows of at most 30 frames averaged), best offset, curve, attention.
+
+        Windows keep 15 frames free at both ends, so that every offset is scored on audio from the clip;
+        clips under 2.2 s are scored on one window with silence beyond their ends.
+        """
+        inner = inner_length(clip) >= MIN_FRAMES
+        length = inner_length(clip) if inner else max_length(clip)
+        first = MAX_OFFSET if inner else 0
+        last = clip.n_frames - INPUT_STRIDE * length - first
         step = INPUT_STRIDE * MAX_FRAMES // 2
-        # one centred window up to 9 s, else windows every 3 s and one that ends with the clip
-        starts = [last // 2] if last < step else sorted(set(range(0, last + 1, step)) | {last})
+        # one centred window up to 9 s, else windows every 3 s and one that ends with the inner span
+        starts = [(first + last) // 2] if last - first < step else \
+            sorted(set(range(first, last + 1, step)) | {last})
         with self._autocast():
             features = [self._features(clip, s, length) for s in starts]
             logits = torch.stack([self._scores(v, a)[0].float() for v, a in features]).mean(0)

@@ -49,13 +49,18 @@ class AVST(nn.Module):
         # same instant begin alike and attention can find the pairs that sync depends on
         self.time_v = nn.Parameter(sinusoids(config.max_frames, c))
         self.time_a = nn.Parameter(sinusoids(config.max_frames, c))
-        self.space = nn.Parameter(torch.randn(config.grid ** 2, c) * 0.02)  # E_s
+        # E_s: enc-mp pools space away per frame (eq. 6.7), so only enc and dec have it
+        self.space = None if config.variant == "enc-mp" else nn.Parameter(torch.randn(config.grid ** 2, c) * 0.02)
         cross = config.variant == "dec"
         self.blocks = nn.ModuleList(Block(c, config.heads, config.ffn, config.dropout, cross)
                                     for _ in range(config.layers))
         self.memory_norm = nn.LayerNorm(c) if cross else None
         self.norm = nn.LayerNorm(c)
         self.head = nn.Sequential(nn.Linear(c, c), nn.GELU(), nn.Linear(c, 1))
+        for block in self.blocks:  # queries and keys start equal: attention first follows similarity,
+            for attention in (block.attn, block.cross):  # which the shared time codes make highest at
+                if attention is not None:  # the same instant, so audio meets the frames it belongs to
+                    attention.in_proj_weight.data[c: 2 * c] = attention.in_proj_weight.data[:c]
 
     # ---- tokens ----
 
@@ -117,6 +122,27 @@ class AVST(nn.Module):
         ia = torch.arange(ba, device=vis.device).repeat(bv)
         return self.fuse(vis[iv], vis_pad[iv], aud[ia], aud_pad[ia])[0].reshape(bv, ba)
 
+    def shifted_audio(self, span: torch.Tensor, length: int, n_offsets: int) -> torch.Tensor:
+        """Audio features (B n_offsets, c, length) of each shift from a span (B, n_mels, 80 length + 16 (n_offsets - 1)).
+
+        Shift o starts o frames (25 fps) into the span. The audio trunk has one column per 25 fps
+        frame, so it runs once over the span and each shift comes from the last (strided) layer.
+        """
+        trunk = self.audio.trunk(span)
+        width = INPUT_STRIDE * length
+        shifted = torch.stack([trunk[:, :, o: o + width] for o in range(n_offsets)], 1)  # (B, O, c', 5 T)
+        return self.audio.temporal(shifted.flatten(0, 1))
+
+    def offset_scores(self, frames: torch.Tensor, span: torch.Tensor, length: int, n_offsets: int
+                      ) -> torch.Tensor:
+        """Scores (B, n_offsets) of `length` input frames (B, 3, >= length, H, W) against each shift of span."""
+        b = frames.shape[0]
+        visual = self.visual(frames)[:, :, :length]
+        t = torch.full((b * n_offsets,), length, device=frames.device)
+        vis, vis_pad = self.embed_visual(visual.repeat_interleave(n_offsets, 0), t)
+        aud, aud_pad = self.embed_audio(self.shifted_audio(span, length, n_offsets), t)
+        return self.fuse(vis, vis_pad, aud, aud_pad)[0].reshape(b, n_offsets)
+
     def forward(self, frames: torch.Tensor, spec: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Scores (B,) of aligned (frames, spectrogram) pairs of the given lengths in input frames."""
         vis, vis_pad = self.visual_tokens(frames, lengths)
@@ -125,13 +151,13 @@ class AVST(nn.Module):
 
 
 def sinusoids(length: int, width: int) -> torch.Tensor:
-    """Sinusoidal position codes (length, width) scaled to the size of the other encodings."""
+    """Sinusoidal position codes (length, width), each entry in [-1, 1] like the normalised features."""
     position = torch.arange(length, dtype=torch.float32)[:, None]
     frequency = torch.exp(-torch.arange(0, width, 2, dtype=torch.float32) * (torch.log(torch.tensor(100.0)) / width))
     codes = torch.zeros(length, width)
     codes[:, 0::2] = torch.sin(position * frequency)
     codes[:, 1::2] = torch.cos(position * frequency)
-    return codes * 0.5
+    return codes
 
 
 def spec_columns(frames: int) -> int:

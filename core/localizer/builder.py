@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.localizer.config import LocalizerConfig, NetworkConfig
+from core.localizer.config import AudioConfig, LocalizerConfig, NetworkConfig
 from core.localizer.encoders import load_torchvision_resnet18
 from core.localizer.network import Localizer
 
 CONFIGS: dict[str, LocalizerConfig] = {
     # the thesis's size: two 64-wide ResNet18s, 224 px frames, 14 x 14 maps (5.5.3)
     "thesis": LocalizerConfig(name="thesis"),
-    # CPU demo and bundled checkpoint: 16-wide streams, 128 px frames, 8 x 8 maps
-    "tiny": LocalizerConfig(name="tiny", network=NetworkConfig(base_width=16, image_size=128)),
+    # CPU demo and bundled checkpoint: 16-wide streams, 128 px frames, 8 x 8 maps, and a coarser
+    # 129 x 150 spectrogram (the 257 x 300 one made the audio stream 2/3 of a CPU training step)
+    "tiny": LocalizerConfig(name="tiny", network=NetworkConfig(base_width=16, image_size=128),
+                            audio=AudioConfig(n_fft=256, hop=320, win=256)),
     # unit tests only
-    "micro": LocalizerConfig(name="micro", network=NetworkConfig(base_width=4, image_size=64)),
+    "micro": LocalizerConfig(name="micro", network=NetworkConfig(base_width=4, image_size=64),
+                             audio=AudioConfig(n_fft=256, hop=320, win=256)),
 }
 VARIANTS = ("trimap", "positives-only", "no-ignore")
 

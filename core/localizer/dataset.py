@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,11 @@ import numpy as np
 
 from core.localizer.audio import fit_window
 from core.localizer.config import AudioConfig
+from core.localizer.metrics import CONSENSUS
 from core.media import MEDIA_SUFFIXES, probe, read_audio, read_frame_at
+
+
+Annotations = list[list[list[float]]]  # one box list per annotator
 
 
 @dataclass
@@ -20,7 +25,7 @@ class ClipSet:
     keys: list[str]
     images: np.ndarray  # (n, S, S, 3) uint8 centre frames
     waveforms: np.ndarray  # (n, samples) float32
-    annotations: list[list[list[list[float]]]]
+    annotations: list[Annotations]
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -35,13 +40,16 @@ def clip_inputs(path: str | Path, image_size: int, audio: AudioConfig) -> tuple[
     return frame, fit_window(samples, audio)
 
 
-def read_box_file(path: str | Path) -> dict[str, list[list[float]]]:
-    """{file key: boxes} of a VGG-SS layout JSON; ValueError naming the file on bad layout."""
+def read_annotations(path: str | Path) -> dict[str, Annotations]:
+    """{file key: one box list per annotator} of a VGG-SS layout JSON: an entry's optional
+    "annotators" list holds each person's boxes, else its "bbox" is one annotator's boxes.
+    ValueError naming the file on a bad layout."""
     path = Path(path)
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
-        return {str(e["file"]): [list(map(float, b[:4])) for b in e["bbox"]] for e in entries}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return {str(e["file"]): [[list(map(float, b[:4])) for b in boxes]
+                                 for boxes in e.get("annotators") or [e["bbox"]]] for e in entries}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"{path}: not a VGG-SS box file ({exc})") from exc
 
 
@@ -50,14 +58,46 @@ def media_file(clips_dir: Path, key: str) -> Path | None:
     return next((clips_dir / f"{key}{s}" for s in MEDIA_SUFFIXES if (clips_dir / f"{key}{s}").exists()), None)
 
 
+def _fingerprint(files: list[Path], image_size: int, audio: AudioConfig) -> str:
+    """Changes when a media file or the decoding settings change."""
+    digest = hashlib.sha256(f"{image_size}:{audio.sample_rate}:{audio.seconds}".encode())
+    for path in files:
+        stat = path.stat()
+        digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def decoded_inputs(clips_dir: Path, keys: list[str], image_size: int, audio: AudioConfig,
+                   cache: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(frames (n, S, S, 3) uint8, audio windows (n, samples)) of the keys' media, decoded once:
+    kept in clips_dir/../.cache and reused while the files and settings are unchanged."""
+    files = [media_file(clips_dir, k) for k in keys]
+    stamp = _fingerprint(files, image_size, audio)
+    path = clips_dir.parent / ".cache" / f"localizer-inputs-{stamp[:16]}.npz"
+    if cache and path.is_file():
+        with np.load(path) as stored:
+            return stored["images"], stored["waveforms"]
+    decoded = [clip_inputs(f, image_size, audio) for f in files]
+    images, waveforms = np.stack([d[0] for d in decoded]), np.stack([d[1] for d in decoded])
+    if cache:
+        try:
+            path.parent.mkdir(exist_ok=True)
+            partial = path.with_suffix(".part.npz")
+            np.savez(partial, images=images, waveforms=waveforms)
+            partial.replace(path)
+        except OSError:
+            pass  # a read-only data folder: decode again next time
+    return images, waveforms
+
+
 def load_clip_set(data_dir: str | Path, image_size: int, audio: AudioConfig,
-                  require_boxes: bool = False, limit: int | None = None) -> ClipSet:
-    """Decode every clip of data_dir/clips (those listed in vggss.json when require_boxes)."""
+                  require_boxes: bool = False, limit: int | None = None, cache: bool = True) -> ClipSet:
+    """Decoded clips of data_dir/clips (those listed in vggss.json when require_boxes)."""
     data_dir = Path(data_dir)
     clips_dir = data_dir / "clips"
     if not clips_dir.is_dir():
         raise FileNotFoundError(f"{clips_dir}: no clips folder (expected DIR/clips/<key>.mp4)")
-    boxes = read_box_file(data_dir / "vggss.json") if (data_dir / "vggss.json").is_file() else {}
+    boxes = read_annotations(data_dir / "vggss.json") if (data_dir / "vggss.json").is_file() else {}
     if require_boxes:
         if not boxes:
             raise FileNotFoundError(f"{data_dir / 'vggss.json'}: evaluation needs the boxes file")
@@ -67,9 +107,8 @@ def load_clip_set(data_dir: str | Path, image_size: int, audio: AudioConfig,
     keys = keys[:limit] if limit else keys
     if not keys:
         raise FileNotFoundError(f"{clips_dir}: no clip with media to use")
-    decoded = [clip_inputs(media_file(clips_dir, k), image_size, audio) for k in keys]
-    return ClipSet(keys, np.stack([d[0] for d in decoded]), np.stack([d[1] for d in decoded]),
-                   [[boxes[k]] if k in boxes else [] for k in keys])
+    images, waveforms = decoded_inputs(clips_dir, keys, image_size, audio, cache)
+    return ClipSet(keys, images, waveforms, [boxes.get(k, []) for k in keys])
 
 
 def grid_mask(boxes: list[list[float]], grid: int) -> np.ndarray:
@@ -84,3 +123,12 @@ def grid_mask(boxes: list[list[float]], grid: int) -> np.ndarray:
     if boxes and not mask.any():
         mask.flat[int(share.argmax())] = 1
     return mask
+
+
+def oracle_mask(annotations: Annotations, grid: int) -> np.ndarray:
+    """(grid, grid) oracle mask m_i: one annotator's box mask, or the consensus
+    min(sum_j b_j / C, 1) of several (C = 2, as the metrics use)."""
+    masks = [grid_mask(boxes, grid) for boxes in annotations]
+    if len(masks) == 1:
+        return masks[0]
+    return np.minimum(np.sum(masks, axis=0) / CONSENSUS, 1.0).astype(np.float32)

@@ -36,13 +36,14 @@ def consensus_mask(annotations: Sequence[Sequence[Box]], size: int = EVAL_SIZE,
 
 def binarised_prediction(heatmap: np.ndarray, threshold: float | None = None,
                          size: int = EVAL_SIZE) -> np.ndarray:
-    """Heatmap upsampled to size and min-max normalised; 1 where it reaches its median (public code),
-    or where it exceeds `threshold` (the tau = 0.5 of thesis 5.A) when one is given."""
+    """Heatmap upsampled to size and min-max normalised; 1 above its median as the public code
+    (`pred[pred > thr] = 1; pred[pred < 1] = 0`, thr the (n/2)-th sorted value, so cells equal to
+    thr stay 0 unless thr is the peak), or above `threshold` (thesis 5.A's tau) when one is given."""
     scaled = min_max(upsample(heatmap, size))
     if threshold is not None:
         return (scaled > threshold).astype(np.float32)
     median = np.sort(scaled.ravel())[scaled.size // 2]
-    return (scaled >= median).astype(np.float32)
+    return ((scaled > median) | (scaled >= 1.0)).astype(np.float32)
 
 
 def ciou(prediction: np.ndarray, truth: np.ndarray) -> float:

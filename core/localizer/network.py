@@ -32,17 +32,34 @@ class Localizer(nn.Module):
         self.visual = VisualEncoder(config.network)
         self.audio = AudioEncoder(config.network)
 
-    def encode(self, images: torch.Tensor, waveforms: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(V: B x c x h x w, A: B x c) from RGB in [0, 1] (B, 3, H, W) and mono waveforms (B, samples)."""
-        spectrograms = log_spectrogram(waveforms, self.config.audio)
+    def spectrograms(self, waveforms: torch.Tensor) -> torch.Tensor:
+        """(B, samples) mono waveforms -> (B, 1, F, T) log spectrograms (the audio stream's input)."""
+        return log_spectrogram(waveforms, self.config.audio)
+
+    def encode(self, images: torch.Tensor, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(V: B x c x h x w, A: B x c) from RGB in [0, 1] (B, 3, H, W) and audio given as mono
+        waveforms (B, samples) or as their log spectrograms (B, 1, F, T), e.g. cached for training."""
+        spectrograms = self.spectrograms(audio) if audio.dim() == 2 else audio
         return self.visual(images), self.audio(spectrograms)
 
-    def forward(self, images: torch.Tensor, waveforms: torch.Tensor) -> torch.Tensor:
+    def forward(self, images: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
         """(B, B, h, w): S[i, j] puts audio i in correspondence with image j."""
-        visual, audio = self.encode(images, waveforms)
+        visual, audio = self.encode(images, audio)
         return similarity_maps(audio, visual)
 
-    def heatmaps(self, images: torch.Tensor, waveforms: torch.Tensor) -> torch.Tensor:
+    def heatmaps(self, images: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
         """(B, h, w): S_{i->i}, each clip's audio against its own frame."""
-        visual, audio = self.encode(images, waveforms)
+        visual, audio = self.encode(images, audio)
         return (F.normalize(audio, dim=1)[:, :, None, None] * F.normalize(visual, dim=1)).sum(1)
+
+
+class EmbeddingStep(nn.Module):
+    """forward = the localizer's two embeddings, so DDP can wrap a step whose similarity maps are
+    built after gathering every process's embeddings (easy negatives span the global batch)."""
+
+    def __init__(self, localizer: Localizer):
+        super().__init__()
+        self.localizer = localizer
+
+    def forward(self, images: torch.Tensor, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.localizer.encode(images, audio)

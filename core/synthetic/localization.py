@@ -1,4 +1,5 @@
-"""Sound-source localisation clips: one sounding object among silent ones, in VGG-SS/VGG-Sound layout."""
+"""Sound-source localisation clips: a sounding object (or a few of one class) among silent ones, in
+VGG-SS/VGG-Sound layout, with object sizes drawn from the real VGG-SS boxes."""
 
 from __future__ import annotations
 
@@ -73,52 +74,88 @@ class LocalizationClip:
 
     frames: np.ndarray | None
     audio: np.ndarray
-    categories: list[str]  # visible objects; the first one makes the sound
+    categories: list[str]  # visible objects; the first `sounding` of them make the sound
     centre_frame: int
     centre_boxes: np.ndarray  # (n, 4) pixel boxes on the centre frame
     onsets: np.ndarray  # seconds
+    sounding: int = 1  # instances of the sounding class (all boxed in vggss.json)
 
 
-def _object_sizes(categories: list[str], size: int, rng: np.random.Generator) -> list[tuple[int, int]]:
-    sizes = []
-    for name in categories:
-        aspect = shapes.CATEGORIES[name].aspect
-        extent = rng.uniform(0.24, 0.42) * size * (1.25 if aspect > 3 else 1.0)
-        width, height = (extent, extent / aspect) if aspect >= 1 else (extent * aspect, extent)
-        sizes.append((int(width), int(height)))
-    return sizes
+# Deciles (0 %, 10 %, ..., 100 %) of the area share of the union of each clip's boxes in the real
+# VGG-SS test set (/work/shared/data/vggss/vggss.json, 5,158 clips: median 0.253, quartiles 0.121
+# and 0.463); the ends are clipped so that an object stays visible and fits with its sway.
+VGGSS_AREA_DECILES = (0.02, 0.054, 0.097, 0.146, 0.197, 0.253, 0.324, 0.406, 0.522, 0.677, 0.8)
+# How many instances of the sounding class VGG-SS boxes: 1 (89.5 %), 2 (7.5 %), 3 or more (3 %).
+INSTANCE_SHARES = (0.9, 0.07, 0.03)
+MIN_SIDE = 0.08  # share of the frame side below which a silent object is left out
+# A sprite's tight box is smaller than the rectangle it is drawn in; this factor on the drawn area
+# brings the generated quantiles to the real ones (bench/localizer/box_sizes.py).
+FILL_CORRECTION = 1.3
 
 
-def _place(sizes: list[tuple[int, int]], size: int, rng: np.random.Generator
-           ) -> list[tuple[int, int]] | None:
-    """Non-overlapping top-left corners for boxes of the given sizes, or None if they do not fit."""
+def area_share(rng: np.random.Generator) -> float:
+    """An object-area share of the frame drawn from the VGG-SS distribution."""
+    return float(np.interp(rng.random(), np.linspace(0.0, 1.0, len(VGGSS_AREA_DECILES)), VGGSS_AREA_DECILES))
+
+
+def _object_size(category: str, share: float, size: int) -> tuple[int, int]:
+    """(width, height) in pixels of an object covering `share` of the frame at its aspect,
+    stretched where the aspect would not fit the frame."""
+    aspect = shapes.CATEGORIES[category].aspect
+    longest = 0.86 * size
+    height = min(np.sqrt(share / aspect) * size, longest)
+    width = min(aspect * height, longest)
+    height = min(share * size * size / width, longest)
+    return int(width), int(height)
+
+
+def _fit(placed: list[tuple[int, int, int, int]], width: int, height: int, size: int,
+         rng: np.random.Generator) -> tuple[int, int] | None:
+    """A top-left corner for a width x height box clear of the placed ones, or None."""
+    pad = 3 + int(0.08 * width)  # room for sway and squash
+    lows = np.array([pad, pad])
+    highs = np.array([size - width - pad, size - height - pad])
+    if np.any(highs <= lows):
+        return None
+    candidates = rng.integers(lows, highs, size=(64, 2))
+    ok = np.ones(len(candidates), dtype=bool)
+    for x, y, w, h in placed:
+        ok &= ((candidates[:, 0] + width + pad <= x) | (candidates[:, 0] >= x + w + pad)
+               | (candidates[:, 1] + height + pad <= y) | (candidates[:, 1] >= y + h + pad))
+    return tuple(int(v) for v in candidates[np.argmax(ok)]) if ok.any() else None
+
+
+def _place_all(sizes: list[tuple[int, int]], size: int, rng: np.random.Generator
+               ) -> list[tuple[int, int, int, int]] | None:
     placed: list[tuple[int, int, int, int]] = []
     for width, height in sizes:
-        pad = 3 + int(0.12 * width)  # room for jitter and squash
-        lows = np.array([pad, pad])
-        highs = np.array([size - width - pad, size - height - pad])
-        if np.any(highs <= lows):
+        corner = _fit(placed, width, height, size, rng)
+        if corner is None:
             return None
-        candidates = rng.integers(lows, highs, size=(64, 2))
-        ok = np.ones(len(candidates), dtype=bool)
-        for x, y, w, h in placed:
-            ok &= ((candidates[:, 0] + width + pad <= x) | (candidates[:, 0] >= x + w + pad)
-                   | (candidates[:, 1] + height + pad <= y) | (candidates[:, 1] >= y + h + pad))
-        if not ok.any():
-            return None
-        x, y = candidates[np.argmax(ok)]
-        placed.append((int(x), int(y), width, height))
-    return [(x, y) for x, y, _, _ in placed]
+        placed.append((*corner, width, height))
+    return placed
 
 
-def _layout(categories: list[str], size: int, rng: np.random.Generator) -> list[tuple[int, int, int, int]]:
-    """(left, top, width, height) of each object, shrinking them until they fit side by side."""
-    sizes = _object_sizes(categories, size, rng)
-    while True:
-        corners = _place(sizes, size, rng)
-        if corners is not None:
-            return [(x, y, w, h) for (x, y), (w, h) in zip(corners, sizes)]
+def _layout(sounding: list[str], silent: list[str], size: int, rng: np.random.Generator
+            ) -> tuple[list[tuple[int, int, int, int]], list[str]]:
+    """(left, top, width, height) boxes and categories of what is drawn: the sounding instances
+    (together covering a VGG-SS-like share of the frame, shrunk until they fit), then every silent
+    object that still fits (each drawn from the same area distribution, shrunk or left out)."""
+    share = FILL_CORRECTION * area_share(rng) / len(sounding)
+    sizes = [_object_size(name, share, size) for name in sounding]
+    while (placed := _place_all(sizes, size, rng)) is None:
         sizes = [(max(8, int(w * 0.9)), max(4, int(h * 0.9))) for w, h in sizes]
+    drawn = list(sounding)
+    for name in silent:
+        width, height = _object_size(name, FILL_CORRECTION * area_share(rng), size)
+        while min(width, height) >= MIN_SIDE * size:
+            corner = _fit(placed, width, height, size, rng)
+            if corner is not None:
+                placed.append((*corner, width, height))
+                drawn.append(name)
+                break
+            width, height = int(width * 0.85), int(height * 0.85)
+    return placed, drawn
 
 
 def _jitter(n_frames: int, rng: np.random.Generator) -> np.ndarray:
@@ -151,14 +188,15 @@ def _soundtrack(timbre: str, onsets: np.ndarray, n_samples: int, rng: np.random.
 
 def make_clip(rng: np.random.Generator, duration: float, size: int, video: bool = True
               ) -> LocalizationClip:
-    """One clip: 2-4 objects of different categories, the first of which makes the sound."""
+    """One clip: 1-3 instances of the sounding category and up to 3 silent objects of other ones."""
     n_frames = max(1, round(duration * FPS))
     names = list(shapes.CATEGORIES)
-    categories = [names[i] for i in rng.choice(len(names), int(rng.integers(2, 5)), replace=False)]
-    boxes = _layout(categories, size, rng)
+    picked = [names[i] for i in rng.choice(len(names), int(rng.integers(2, 5)), replace=False)]
+    instances = 1 + int(rng.choice(len(INSTANCE_SHARES), p=INSTANCE_SHARES))
+    boxes, categories = _layout([picked[0]] * instances, picked[1:], size, rng)
     onsets = sounds.event_onsets(n_frames / FPS, rng, rate=(0.8, 2.0), fps=FPS, min_gap=0.3)
     event_frames = np.round(onsets * FPS).astype(np.int64)
-    tracks = [_track(name, box, n_frames, rng, event_frames if i == 0 else None)
+    tracks = [_track(name, box, n_frames, rng, event_frames if i < instances else None)
               for i, (name, box) in enumerate(zip(categories, boxes))]
     audio = _soundtrack(shapes.CATEGORIES[categories[0]].timbre, onsets, n_frames * SAMPLE_RATE // FPS, rng)
     canvas = shapes.background(size, size, rng)
@@ -171,7 +209,7 @@ def make_clip(rng: np.random.Generator, duration: float, size: int, video: bool 
         _, centre_boxes = shapes.render(canvas, np.zeros((1, 2), np.int64),
                                         [_frame_of(track, centre) for track in tracks], (size, size))
         centre_boxes = centre_boxes[0]
-    return LocalizationClip(frames, audio, categories, centre, centre_boxes, onsets)
+    return LocalizationClip(frames, audio, categories, centre, centre_boxes, onsets, instances)
 
 
 def _frame_of(track: shapes.Track, t: int) -> shapes.Track:
@@ -211,7 +249,7 @@ def generate_localization(clips: int, seed: int, out: Path, duration: float = 5.
             wrong = [label for label in labels if label != true_label]
             listed = wrong[int(rng.integers(len(wrong)))]
         vggss.append({"file": key, "class": true_label,
-                      "bbox": [normalised_box(clip.centre_boxes[0], size)]})
+                      "bbox": [normalised_box(box, size) for box in clip.centre_boxes[:clip.sounding]]})
         rows.append((ids[index], int(starts[index]), listed, str(splits[index])))
         records.append({
             "key": key,
@@ -222,7 +260,7 @@ def generate_localization(clips: int, seed: int, out: Path, duration: float = 5.
             "sounding_category": clip.categories[0],
             "onsets": [round(float(t), 6) for t in clip.onsets],
             "centre_frame": clip.centre_frame,
-            "objects": [{"category": name, "label": shapes.LABELS[name], "sounding": i == 0,
+            "objects": [{"category": name, "label": shapes.LABELS[name], "sounding": i < clip.sounding,
                          "bbox": normalised_box(box, size), "bbox_px": [int(v) for v in box]}
                         for i, (name, box) in enumerate(zip(clip.categories, clip.centre_boxes))],
         })

@@ -19,6 +19,7 @@ KIND_SHARES = {"evident": 0.6, "uniform_ambient": 0.3, "no_source": 0.1}
 EVIDENT = ("dog", "bell", "drum", "flute", "person")  # categories with sharp, visible sound events
 AMBIENT = ("car", "waterfall")  # categories with a constant sound
 CAMERA_MARGIN = 3
+SOURCE_LEVEL = 0.6  # evident sources flash or open their mouth this far: visible, but less than the distractor moves
 
 
 def kind_schedule(clips: int, rng: np.random.Generator) -> list[str]:
@@ -47,6 +48,7 @@ class SyncClip:
     visible: list[str]
     variant: str = ""
     speech: bool = False
+    source_box: list[int] | None = None  # evident clips: left, top, width, height of the sounding object at rest
 
 
 # ---- motion ----
@@ -99,10 +101,11 @@ def _main_box(category: str, size: int, rng: np.random.Generator) -> tuple[int, 
     return left, bottom - height, width, height
 
 
-def _upper_box(category: str, size: int, rng: np.random.Generator) -> tuple[int, int, int, int]:
-    """A smaller object in the upper band of the frame."""
+def _upper_box(category: str, size: int, rng: np.random.Generator, scale: float = 1.0
+               ) -> tuple[int, int, int, int]:
+    """An object (smaller unless scaled) in the upper band of the frame."""
     aspect = shapes.CATEGORIES[category].aspect
-    extent = rng.uniform(0.22, 0.3) * size * (1.5 if aspect > 3 else 1.0)
+    extent = rng.uniform(0.22, 0.3) * size * scale * (1.5 if aspect > 3 else 1.0)
     width, height = (extent, extent / aspect) if aspect >= 1 else (extent * aspect, extent)
     width, height = int(width), int(height)
     left = int(rng.integers(2, size - width - 2))
@@ -146,20 +149,60 @@ def _with_noise(sound: np.ndarray, peak: float, noise_rms: float, rng: np.random
 # ---- the three kinds ----
 
 
+def lurches(n_frames: int, jump_frames: np.ndarray, low: int, high: int, rng: np.random.Generator
+            ) -> np.ndarray:
+    """Offsets in [low, high] of an object that stays put and jumps far at each jump frame."""
+    span = max(high - low, 1)
+    positions = [int(rng.integers(low, high + 1))]
+    for _ in jump_frames:  # each jump crosses at least a third of the room it has
+        step = int(rng.integers(span // 3, span + 1)) * (1 if rng.random() < 0.5 else -1)
+        target = positions[-1] + step
+        positions.append(int(np.clip(target if low <= target <= high else positions[-1] - step, low, high)))
+    index = np.searchsorted(np.asarray(jump_frames, dtype=np.int64), np.arange(n_frames), side="right")
+    return np.asarray(positions, dtype=np.int64)[index]
+
+
+def _lurching_distractor(exclude: list[str], n_frames: int, size: int, rng: np.random.Generator
+                         ) -> tuple[shapes.Track, np.ndarray]:
+    """A silent object in the upper band that jumps sideways at its own random times, and those times."""
+    names = [n for n in shapes.CATEGORIES if n not in exclude and n != "waterfall"]
+    category = names[int(rng.integers(len(names)))]
+    left, top, width, height = _upper_box(category, size, rng, scale=1.8)
+    track = shapes.still_track(category, left, top, width, height, n_frames, params=rng.random(4))
+    jumps = sounds.event_onsets(n_frames / FPS, rng, rate=(2.0, 4.0), fps=FPS)
+    track.dx = lurches(n_frames, _event_frames(jumps), 2 - left, size - width - 2 - left, rng)
+    return track, jumps
+
+
+def _offscreen_knocks(n_samples: int, duration: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Unseen splashes at random times (their onsets match nothing on screen), and those times."""
+    onsets = sounds.event_onsets(duration, rng, rate=(1.0, 3.0), fps=FPS)
+    return sounds.place_events("water", onsets, n_samples, rng, gain_range=(0.6, 1.0)), onsets
+
+
 def _evident(n_frames: int, size: int, rng: np.random.Generator):
+    """The sounding object's events are tied to its sound; a bigger silent distractor jumps at its own
+    times, the camera may shake and unseen splashes add onsets of their own, so that motion energy
+    and sound onsets alone no longer line up (a fair test for a method that does not learn)."""
     category = EVIDENT[int(rng.integers(len(EVIDENT)))]
     onsets = sounds.event_onsets(n_frames / FPS, rng, rate=(1.0, 3.0), fps=FPS)
     frames = _event_frames(onsets)
-    tracks = [_event_track(category, _main_box(category, size, rng), n_frames, size, frames, rng)]
-    if rng.random() < 0.6:
-        tracks.insert(0, _distractor([category], n_frames, size, rng))
+    box = _main_box(category, size, rng)
+    source = _event_track(category, box, n_frames, size, frames, rng)
+    source.level = source.level * SOURCE_LEVEL
+    distractor, jumps = _lurching_distractor([category], n_frames, size, rng)
+    n_samples = n_frames * SAMPLE_RATE // FPS
     timbre = shapes.CATEGORIES[category].timbre
-    audio = sounds.place_events(timbre, onsets, n_frames * SAMPLE_RATE // FPS, rng, gain_range=(0.7, 1.0))
-    audio = _with_noise(audio, rng.uniform(0.6, 0.9), rng.uniform(0.002, 0.005), rng)
-    camera = np.full((n_frames, 2), CAMERA_MARGIN, dtype=np.int64)  # a still camera keeps events evident
-    clip = dict(kind="evident", label=shapes.LABELS[category], events=onsets, audio_onsets=onsets,
-                visual_events=onsets, variant=category)
-    return tracks, camera, audio, clip
+    audio = sounds.mixdown(sounds.place_events(timbre, onsets, n_samples, rng, gain_range=(0.7, 1.0)), 1.0)
+    knocks, knock_onsets = _offscreen_knocks(n_samples, n_frames / FPS, rng)
+    audio = _with_noise(audio + rng.uniform(0.5, 0.9) * sounds.mixdown(knocks, 1.0), rng.uniform(0.5, 0.8),
+                        rng.uniform(0.002, 0.01), rng)
+    camera = camera_shake(n_frames, rng) if rng.random() < 0.7 else \
+        np.full((n_frames, 2), CAMERA_MARGIN, dtype=np.int64)
+    clip = dict(kind="evident", label=shapes.LABELS[category], events=onsets,
+                audio_onsets=np.union1d(onsets, knock_onsets), visual_events=np.union1d(onsets, jumps),
+                variant=category, source_box=[int(v) for v in box])
+    return [distractor, source], camera, audio, clip
 
 
 def _uniform_ambient(n_frames: int, size: int, rng: np.random.Generator):
@@ -257,7 +300,7 @@ def generate_sync(clips: int, seed: int, out: Path, min_duration: float = 2.0, m
         records.append({"key": key, "category": clip.kind, "variant": clip.variant, "label": clip.label,
                         "split": str(splits[index]), "duration": duration, "n_frames": n_frames,
                         "visible": clip.visible, "audio_onsets": _seconds(clip.audio_onsets),
-                        "visual_events": _seconds(clip.visual_events)})
+                        "visual_events": _seconds(clip.visual_events), "source_box": clip.source_box})
     write_json(out / "sync.json", entries)
     write_labels_csv(out / "labels.csv", rows)
     settings = {"clips": clips, "min_duration": min_duration, "max_duration": max_duration, "size": size,

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from training.autocorrect.train import LOSSES, TrainOptions, run_training, write_record
+from training.distributed import add_distributed_arguments, relaunch_under_torchrun
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,19 +26,39 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--init", type=Path, default=None,
+                        help="start from this checkpoint's weights (its JSON config is used)")
+    add_distributed_arguments(parser)
 
 
 def train(args: argparse.Namespace) -> int:
-    """Train and save; prints the loss curve summary."""
+    """Train and save (rank 0); prints the loss curve summary."""
+    status = relaunch_under_torchrun(args, train_argv(args))
+    if status is not None:
+        return status
     options = TrainOptions(**{k: v for k, v in vars(args).items() if k in TrainOptions.__dataclass_fields__})
     try:
         record = run_training(options, progress=lambda line: print(line, file=sys.stderr))
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    write_record(record, options.out.with_suffix(".train.json"))
-    print(json.dumps({k: v for k, v in record.items() if k != "losses"}))
+    if record["rank"] == 0:
+        write_record(record, options.out.with_suffix(".train.json"))
+        print(json.dumps({k: v for k, v in record.items() if k != "losses"}))
     return 0
+
+
+def train_argv(args: argparse.Namespace) -> list[str]:
+    """The `train autocorrect` command line that gives `args` (what each torchrun process runs)."""
+    argv = ["train", "autocorrect"]
+    for key, value in vars(args).items():
+        if key in ("action", "model") or value is None:
+            continue
+        if key == "memory_map":
+            argv += [] if value else ["--no-memory-map"]
+        else:
+            argv += [f"--{key.replace('_', '-')}", str(value)]
+    return argv
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:

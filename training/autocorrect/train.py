@@ -13,9 +13,12 @@ import torch
 from core.autocorrect.builder import AutoCorrectConfig, build_autocorrect, get_config
 from core.autocorrect.dataset import Batch, TrainingTiles, tiles_from_arrays
 from core.autocorrect.geo_io import load_generated
-from core.autocorrect.losses import consistency_loss, joint_loss, self_supervised_loss
+from core.autocorrect.losses import (consistency_loss, joint_loss, loss_unit_px, rescale,
+                                     self_supervised_loss)
 from core.autocorrect.se2 import params_to_matrices, shift_frame
-from training.checkpoints import save_checkpoint
+from training.checkpoints import load_checkpoint, save_checkpoint
+from training.distributed import (DistInfo, init_distributed, mean_over_ranks, rank_slice, shutdown,
+                                  wrap_model)
 from training.progress import JobProgress
 
 LOSSES = ("self", "consistency", "joint")
@@ -32,13 +35,14 @@ class TrainOptions:
     loss: str = "joint"
     epochs: int = 20
     steps: int | None = None  # overrides epochs
-    batch_size: int = 32
+    batch_size: int = 32  # global: split over the processes of a distributed run
     lr: float = 1e-3
     seed: int = 0
     device: str = "cpu"
     gate_after: float = 0.5  # share of steps with alpha_s = alpha_c = 1 before eq. 3.5 gating
     window: int | None = None
     threads: int | None = None
+    init: Path | None = None  # start from these weights (their config comes with them)
 
 
 def predicted_matrices(model: torch.nn.Module, x: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
@@ -46,62 +50,100 @@ def predicted_matrices(model: torch.nn.Module, x: torch.Tensor, offset: torch.Te
     return shift_frame(params_to_matrices(model(x)), offset)
 
 
-def batch_loss(model: torch.nn.Module, batch: Batch, loss: str, gated: bool, device: torch.device) -> torch.Tensor:
-    """The training objective for one batch (J_s: eq. 3.2, J_c: eq. 3.3, gating: eq. 3.5)."""
-    b = Batch(*(v.to(device) for v in vars(batch).values()))
-    t1 = predicted_matrices(model, b.x1, b.offset1)
+def predicted_pair(model: torch.nn.Module, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """t1, t2 for both views in one forward pass (one DDP forward per backward)."""
+    t = predicted_matrices(model, torch.cat([batch.x1, batch.x2]), torch.cat([batch.offset1, batch.offset2]))
+    return t[:len(batch.x1)], t[len(batch.x1):]
+
+
+def batch_loss(model: torch.nn.Module, batch: Batch, loss: str, gated: bool, scale: float = 1.0) -> torch.Tensor:
+    """The training objective for one batch (J_s: eq. 3.2, J_c: eq. 3.3, gating: eq. 3.5).
+
+    `scale` multiplies translations before the matrices are compared (see losses.loss_unit_px).
+    """
     if loss == "self":
-        return self_supervised_loss(t1, b.g1).mean()
-    t2 = predicted_matrices(model, b.x2, b.offset2)
+        t1 = predicted_matrices(model, batch.x1, batch.offset1)
+        return self_supervised_loss(rescale(t1, scale), rescale(batch.g1, scale)).mean()
+    t1, t2 = predicted_pair(model, batch)
     if loss == "consistency":
-        return consistency_loss(t1, b.g1, t2, b.g2).mean()
-    return joint_loss(t1, b.g1, t2, b.g2, b.labels if gated else None)
+        return consistency_loss(*(rescale(m, scale) for m in (t1, batch.g1, t2, batch.g2))).mean()
+    return joint_loss(t1, batch.g1, t2, batch.g2, batch.labels if gated else None, batch.clean, scale)
+
+
+def model_config(options: TrainOptions, kind: str) -> tuple[AutoCorrectConfig, dict | None]:
+    """The network's config (from --init's checkpoint when given) and the weights to start from."""
+    if options.init:
+        state, meta = load_checkpoint(options.init)
+        config = AutoCorrectConfig.from_dict(meta["model"])
+        if config.kind != kind:
+            raise ValueError(f"{options.init}: a {config.kind} checkpoint cannot start a {kind} run")
+        return config, state
+    overrides = {"memory_map": options.memory_map, "kind": kind}
+    if options.window:
+        overrides["window"] = options.window
+    return get_config(options.config, **overrides), None
 
 
 def run_training(options: TrainOptions, progress=print) -> dict:
-    """Train, save the checkpoint (+ JSON config) and return the run's record."""
+    """Train, save the checkpoint (+ JSON config) on rank 0 and return the run's record."""
     if options.loss not in LOSSES:
         raise ValueError(f"--loss must be one of {LOSSES}")
     if options.threads:
         torch.set_num_threads(options.threads)
-    torch.manual_seed(options.seed)
+    device = torch.device(options.device)
+    info = init_distributed(device)
+    try:
+        return _train(options, progress, device, info)
+    finally:
+        shutdown(info)
+
+
+def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo) -> dict:
+    torch.manual_seed(options.seed)  # same seed on every rank: same start, same global batches
     rng = np.random.default_rng(options.seed)
+    share = rank_slice(options.batch_size, info)
     kind, tiles = load_generated(options.data)
-    overrides = {"memory_map": options.memory_map, "kind": kind}
-    if options.window:
-        overrides["window"] = options.window
-    config: AutoCorrectConfig = get_config(options.config, **overrides)
+    config, state = model_config(options, kind)
     size = max(t.image.shape[1] for t in tiles)
     max_shift = config.max_shift_ref * size / config.reference_size  # scaled to the tile size
-    data = TrainingTiles(tiles_from_arrays([t.image for t in tiles], [t.shapes for t in tiles]),
+    data = TrainingTiles(tiles_from_arrays([t.image for t in tiles], [t.shapes for t in tiles],
+                                           [t.verified for t in tiles]),
                          config.window, max_shift, config.max_rot_deg, config.memory_map)
-    device = torch.device(options.device)
-    model = build_autocorrect(config).to(device).train()
+    scale = (config.window / 2) / loss_unit_px(max_shift, config.max_rot_deg)
+    model = build_autocorrect(config)
+    if state is not None:
+        model.load_state_dict(state)
+    model = wrap_model(model.to(device).train(), info, device)
     steps = options.steps or max(1, options.epochs * len(data.items) // options.batch_size)
     optimiser = torch.optim.Adam(model.parameters(), lr=options.lr)
     # thesis: Adam, lr divided by 10 when the error plateaus; here at 75% of a fixed budget
     schedule = torch.optim.lr_scheduler.MultiStepLR(optimiser, [int(0.75 * steps)], 0.1)
+    views = 1 if options.loss == "self" else 2
     losses, start = [], time.time()
-    reporter = JobProgress.from_env()
+    reporter = JobProgress.from_env() if info.is_main else None
     for step in range(steps):
-        batch = data.batch(rng, options.batch_size)
-        loss = batch_loss(model, batch, options.loss, step >= options.gate_after * steps, device)
+        batch = data.batch(rng, options.batch_size, views).subset(share).to(device)
+        loss = batch_loss(model, batch, options.loss, step >= options.gate_after * steps, scale)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
         schedule.step()
-        losses.append(loss.item())
-        reporter.update(step + 1, steps, losses[-1])
-        if step % 25 == 0 or step == steps - 1:
-            progress(f"step {step + 1}/{steps} loss {np.mean(losses[-25:]):.5f} ({time.time() - start:.0f}s)")
+        losses.append(mean_over_ranks(loss, info).item())
+        if reporter:
+            reporter.update(step + 1, steps, losses[-1])
+            if step % 25 == 0 or step == steps - 1:
+                progress(f"step {step + 1}/{steps} loss {np.mean(losses[-25:]):.5f} ({time.time() - start:.0f}s)")
     record = {"data": str(options.data), "kind": kind, "loss": options.loss, "steps": steps,
-              "batch_size": options.batch_size, "lr": options.lr, "seed": options.seed,
-              "tiles": len(tiles), "instances": len(data.items), "max_shift_px": max_shift,
+              "batch_size": options.batch_size, "processes": info.world_size, "rank": info.rank, "lr": options.lr,
+              "seed": options.seed, "init": str(options.init) if options.init else None,
+              "tiles": len(tiles), "instances": len(data.items), "verified": int(sum(data.clean)),
+              "max_shift_px": max_shift, "loss_unit_px": round(loss_unit_px(max_shift, config.max_rot_deg), 2),
               "first_loss": float(np.mean(losses[:10])), "final_loss": float(np.mean(losses[-10:])),
               "seconds": round(time.time() - start, 1), "losses": losses}
-    model_cpu = {k: v.cpu() for k, v in model.state_dict().items()}
-    save_checkpoint(options.out, model_cpu, {"model": config.to_dict(), "train": {
-        k: v for k, v in record.items() if k != "losses"}})
+    if info.is_main:
+        net = model.module if info.enabled else model
+        save_checkpoint(options.out, {k: v.cpu() for k, v in net.state_dict().items()},
+                        {"model": config.to_dict(), "train": {k: v for k, v in record.items() if k != "losses"}})
     return record
 
 

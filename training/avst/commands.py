@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from core.avst.builder import CONFIGS, VARIANTS, get_config
+from training.distributed import add_distributed_arguments, relaunch_under_torchrun
 
 BUNDLED = "avst-demo"
 
@@ -24,37 +25,71 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--stage1-epochs", type=int, default=None,
                         help="epochs with negatives from other videos before same-video offsets (default: a third)")
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--group", type=int, default=8, help="pairs per video in stage 2")
+    parser.add_argument("--batch", type=int, default=16, help="pairs per step (all processes together)")
+    parser.add_argument("--group", type=int, default=8,
+                        help="pairs per InfoNCE: videos in stage 1, times of one video in stage 2")
     parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--warmup-steps", type=int, default=0, help="linear warm-up from lr / 10")
+    parser.add_argument("--longest", type=int, default=30, help="longest stage-2 window in input frames (5..30)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--max-minutes", type=float, default=None, help="stop and save after this long")
     parser.add_argument("--all-categories", action="store_true", help="also train on non-evident clips")
     parser.add_argument("--device", choices=("cpu", "cuda"), default=None)
-    parser.add_argument("--log", default=None, help="write the per-step losses here (JSON)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--init", default=None,
+                        help="start from this checkpoint's weights (its JSON config replaces --config/--variant)")
+    parser.add_argument("--loss-log", default=None, help="write the per-step losses here (JSON)")
+    add_distributed_arguments(parser)
 
 
 def train(args: argparse.Namespace) -> int:
-    """Train AVST on a sync set and save the checkpoint."""
+    """Train AVST on a sync set and save the checkpoint (rank 0 only under torchrun)."""
+    status = relaunch_under_torchrun(args, train_argv(args))
+    if status is not None:
+        return status
+    import torch
+
     from training.avst.trainer import TrainConfig, train_avst
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     stage1 = args.stage1_epochs if args.stage1_epochs is not None else max(1, args.epochs // 3)
     cfg = TrainConfig(epochs=args.epochs, stage1_epochs=stage1, batch=args.batch, group=args.group,
-                      lr=args.lr, seed=args.seed, max_steps=args.max_steps, max_minutes=args.max_minutes,
-                      device=_device(args.device), all_categories=args.all_categories)
+                      lr=args.lr, warmup_steps=args.warmup_steps, seed=args.seed, max_steps=args.max_steps,
+                      max_minutes=args.max_minutes, device=_device(args.device),
+                      all_categories=args.all_categories, init=args.init, longest=args.longest)
     try:
         record = train_avst(args.data, args.out, get_config(args.config, variant=args.variant), cfg,
                             log=lambda line: print(line, file=sys.stderr))
-    except ValueError as error:
+    except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if args.log:
-        Path(args.log).write_text(json.dumps(record, indent=1))
+    if record["processes"] > 1 and not _is_main_process():
+        return 0
+    if args.loss_log:
+        Path(args.loss_log).write_text(json.dumps(record, indent=1))
     losses = [row["loss"] for row in record["losses"]]
     print(json.dumps({"checkpoint": str(args.out), "steps": record["steps"], "seconds": record["seconds"],
                       "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None}))
     return 0
+
+
+def train_argv(args: argparse.Namespace) -> list[str]:
+    """The `train avst` command line that gives `args` (what each torchrun process runs)."""
+    argv = ["train", "avst"]
+    for key, value in vars(args).items():
+        if key in ("action", "model") or value is None or value is False:
+            continue
+        flag = f"--{key.replace('_', '-')}"
+        argv += [flag] if value is True else [flag, str(value)]
+    return argv
+
+
+def _is_main_process() -> bool:
+    import os
+
+    return os.environ.get("RANK", "0") == "0"
 
 
 # ---- eval ----

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.avst.builder import INPUT_STRIDE, VIDEO_FPS
-from core.avst.dataset import load_clip, max_length, read_sync_set
+from core.avst.builder import INPUT_STRIDE, MIN_FRAMES, VIDEO_FPS
+from core.avst.dataset import inner_length, load_clip, max_length, read_sync_set
 from core.avst.evaluation import (accuracy, accuracy_by_length, chance_accuracy, classical_scores,
                                   is_correct, predicted_offset, scored)
 from core.avst.predictor import AVSTPredictor
@@ -24,7 +24,7 @@ def evaluate_sync_set(predictor: AVSTPredictor, data: str | Path, lengths: list[
     for entry in entries:
         clip = load_clip(entry, predictor.config.image_size, predictor.spectrogram)
         frames = clip.frames.numpy()
-        longest = max_length(clip)
+        longest = inner_length(clip) if inner_length(clip) >= MIN_FRAMES else max_length(clip)
         windows = sorted({round(s * VIDEO_FPS / INPUT_STRIDE) for s in lengths} | {longest})
         for length in [w for w in windows if 1 <= w <= longest]:
             start = (clip.n_frames - INPUT_STRIDE * length) // 2  # centred in the clip

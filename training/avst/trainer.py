@@ -1,19 +1,22 @@
-"""The AVST training loop: InfoNCE with the two-stage curriculum of 6.4.3."""
+"""The AVST training loop: InfoNCE with the two-stage curriculum of 6.4.3, on one or several processes."""
 
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from core.avst.audio import LogSpectrogram
-from core.avst.builder import AVSTConfig, build_avst
-from core.avst.dataset import ClipArrays, load_clip, read_sync_set, stage1_batch, stage2_batch
-from core.avst.losses import info_nce
-from training.checkpoints import save_checkpoint
+from core.avst.builder import MAX_FRAMES, MAX_OFFSET, MIN_FRAMES, AVSTConfig, build_avst, load_avst
+from core.avst.dataset import ClipArrays, inner_length, load_clip, read_sync_set, stage1_batch, stage2_batch
+from core.avst.losses import info_nce, offset_info_nce
+from training.checkpoints import load_checkpoint, save_checkpoint
+from training.distributed import DistInfo, init_distributed, mean_over_ranks, rank_slice, shutdown, wrap_model
 from training.progress import JobProgress
 
 
@@ -23,15 +26,43 @@ class TrainConfig:
 
     epochs: int = 10
     stage1_epochs: int = 3  # epochs with negatives from other videos, then other offsets of the same video
-    batch: int = 16  # pairs per stage-1 batch (k in the InfoNCE)
-    group: int = 8  # pairs per video in stage 2
+    batch: int = 16  # videos per step (global: all processes together)
+    group: int = 8  # videos per forward: k videos' pairs (stage 1), or k videos each at every offset (stage 2)
     lr: float = 1e-4  # 6.A: Adam, learning rate 1e-4
+    warmup_steps: int = 0  # linear learning-rate warm-up from lr / 10
     clip_grad: float = 1.0  # gradient-norm clipping: short CPU runs with small same-video batches spike
     seed: int = 0
     max_steps: int | None = None
     max_minutes: float | None = None  # stop (and save) once training has run this long
     device: str = "cpu"
     all_categories: bool = False  # default: train on evident clips only, as VGG-Sound Sync drops ambient classes
+    init: str | None = None  # start from these weights (the parent version); its config is used
+    longest: int = MAX_FRAMES  # longest stage-2 window (input frames): short windows first, then longer
+
+    @property
+    def groups(self) -> int:
+        """InfoNCE groups per step."""
+        return max(1, self.batch // self.group)
+
+
+class CurriculumLoss(nn.Module):
+    """The InfoNCE of one group as a single forward call (what DDP wraps).
+
+    Stage 1: s_ij of k aligned pairs from k videos (other videos are the negatives). Stage 2: each
+    video's window against its audio at every offset -15..15 (other offsets are the negatives).
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, stage: int, frames: torch.Tensor, audio: torch.Tensor, lengths) -> torch.Tensor:
+        if stage == 2:
+            scores = self.model.offset_scores(frames, audio, int(lengths), 2 * MAX_OFFSET + 1)
+            return offset_info_nce(scores, MAX_OFFSET)
+        vis, vis_pad = self.model.visual_tokens(frames, lengths)
+        aud, aud_pad = self.model.audio_tokens(audio, lengths)
+        return info_nce(self.model.score_matrix(vis, vis_pad, aud, aud_pad))
 
 
 def load_training_clips(data: str | Path, model: AVSTConfig, all_categories: bool) -> list[ClipArrays]:
@@ -44,68 +75,114 @@ def load_training_clips(data: str | Path, model: AVSTConfig, all_categories: boo
 
 
 def curriculum_batches(clips: list[ClipArrays], cfg: TrainConfig, epoch: int, rng: np.random.Generator):
-    """Batches of one epoch: (stage, [(frames, spec, lengths), ...]) per step."""
-    order = rng.permutation(len(clips))
+    """Steps of one epoch: (stage, cfg.groups groups), the same on every rank; a group is `group` videos."""
     stage = 1 if epoch < cfg.stage1_epochs else 2
-    if stage == 1:
-        size = min(cfg.batch, len(clips))
-        for first in range(0, len(order) - size + 1, size):
-            yield stage, [stage1_batch([clips[i] for i in order[first: first + size]], rng)]
-        return
-    videos = max(1, cfg.batch // cfg.group)
-    for first in range(0, len(order), videos):
-        groups = [stage2_batch(clips[i], cfg.group, rng) for i in order[first: first + videos]]
-        groups = [g for g in groups if g is not None and len(g[2]) > 1]
-        if groups:
-            yield stage, groups
+    if stage == 2:  # clips long enough for a window with audio at every offset
+        clips = [c for c in clips if inner_length(c) >= MIN_FRAMES]
+    order = [int(i) for i in rng.permutation(len(clips))]
+    size = min(cfg.group, len(clips))
+    per_step = size * cfg.groups
+    for first in range(0, len(order) - per_step + 1, per_step):
+        chosen = order[first: first + per_step]
+        videos = [[clips[i] for i in chosen[g * size: (g + 1) * size]] for g in range(cfg.groups)]
+        yield stage, [stage1_batch(v, rng) if stage == 1 else stage2_batch(v, rng, cfg.longest) for v in videos]
+
+
+def initial_model(model_config: AVSTConfig, cfg: TrainConfig) -> tuple[nn.Module, AVSTConfig]:
+    """A fresh network, or the --init checkpoint's (its own config wins)."""
+    if not cfg.init:
+        return build_avst(model_config), model_config
+    state, meta = load_checkpoint(cfg.init)
+    if "model" not in meta:
+        raise ValueError(f"{cfg.init}: not an AVST checkpoint (its JSON has no 'model' config)")
+    config = AVSTConfig.from_dict(meta["model"])
+    return load_avst(state, config), config
 
 
 def train_avst(data: str | Path, out: str | Path, model_config: AVSTConfig, cfg: TrainConfig,
                log=print) -> dict:
-    """Train, save the checkpoint at out, and return the run's record (losses, timings)."""
-    torch.manual_seed(cfg.seed)
+    """Train, save the checkpoint at out (rank 0) and return the run's record (losses, timings)."""
+    device = torch.device(cfg.device)
+    info = init_distributed(device)
+    try:
+        return _train(data, out, model_config, cfg, info, log)
+    finally:
+        shutdown(info)
+
+
+def _train(data, out, model_config: AVSTConfig, cfg: TrainConfig, info: DistInfo, log) -> dict:
+    torch.manual_seed(cfg.seed)  # same seed on every rank: same start, same global batches
     rng = np.random.default_rng(cfg.seed)
     started = time.perf_counter()
+    share = rank_slice(cfg.groups, info)
+    model, model_config = initial_model(model_config, cfg)
     clips = load_training_clips(data, model_config, cfg.all_categories)
-    model = build_avst(model_config).to(cfg.device).train()
+    scorer = wrap_model(CurriculumLoss(model.to(cfg.device).train()), info, torch.device(cfg.device))
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     losses, step = [], 0
-    reporter = JobProgress.from_env()
+    reporter = JobProgress.from_env() if info.is_main else None
     for epoch in range(cfg.epochs):
         epoch_losses = []
         for stage, groups in curriculum_batches(clips, cfg, epoch, rng):
-            loss = sum(_group_loss(model, g, cfg.device) for g in groups) / len(groups)
-            optimiser.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
-            optimiser.step()
-            value = loss.item()
+            _set_lr(optimiser, cfg, step)
+            value = _step(scorer, optimiser, stage, groups[share], cfg, info)
             epoch_losses.append(value)
             losses.append({"step": step, "epoch": epoch, "stage": stage, "loss": value})
             step += 1
-            reporter.update(step, cfg.max_steps or 0, value)
-            if _out_of_budget(cfg, step, started):
+            if reporter:
+                reporter.update(step, cfg.max_steps or 0, value)
+            if _out_of_budget(cfg, step, started, info):
                 break
-        if epoch_losses:
+        if epoch_losses and info.is_main:
             log(f"epoch {epoch} stage {stage}: loss {np.mean(epoch_losses):.4f} ({len(epoch_losses)} steps, "
                 f"{time.perf_counter() - started:.0f} s)")
-        if _out_of_budget(cfg, step, started):
+            _save(out, model, model_config, cfg, data, clips, step, info, started)
+        if _out_of_budget(cfg, step, started, info):
             break
+    record = _save(out, model, model_config, cfg, data, clips, step, info, started)
+    return record | {"losses": losses}
+
+
+def _save(out, model: nn.Module, model_config: AVSTConfig, cfg: TrainConfig, data, clips: list, step: int,
+          info: DistInfo, started: float) -> dict:
+    """Write the checkpoint as it stands (rank 0; after every epoch, so a stopped run keeps its last one)."""
     record = {"model": model_config.to_dict(), "train": asdict(cfg) | {"data": str(data)},
-              "clips": len(clips), "steps": step, "seconds": round(time.perf_counter() - started, 1),
-              "losses": losses}
-    save_checkpoint(out, model.state_dict(), {k: v for k, v in record.items() if k != "losses"})
+              "clips": len(clips), "steps": step, "processes": info.world_size,
+              "seconds": round(time.perf_counter() - started, 1)}
+    if info.is_main:
+        save_checkpoint(out, model.state_dict(), record)
     return record
 
 
-def _out_of_budget(cfg: TrainConfig, step: int, started: float) -> bool:
-    return (cfg.max_steps is not None and step >= cfg.max_steps) or \
-        (cfg.max_minutes is not None and time.perf_counter() - started >= 60 * cfg.max_minutes)
+def _step(scorer: nn.Module, optimiser: torch.optim.Optimizer, stage: int, groups: list, cfg: TrainConfig,
+          info: DistInfo) -> float:
+    """One optimiser step over this rank's groups; the loss is the mean InfoNCE over all ranks' groups."""
+    optimiser.zero_grad()
+    total = torch.zeros((), device=cfg.device)
+    for index, group in enumerate(groups):
+        frames, audio, lengths = group
+        # one backward per group (gradients accumulate); DDP averages them over ranks on the last one
+        defer = info.enabled and index < len(groups) - 1
+        with scorer.no_sync() if defer else nullcontext():
+            loss = scorer(stage, frames.to(cfg.device), audio.to(cfg.device),
+                          lengths.to(cfg.device) if stage == 1 else lengths) / len(groups)
+            loss.backward()
+        total += loss.detach()
+    torch.nn.utils.clip_grad_norm_(scorer.parameters(), cfg.clip_grad)
+    optimiser.step()
+    return float(mean_over_ranks(total, info))
 
 
-def _group_loss(model: torch.nn.Module, group, device: str) -> torch.Tensor:
-    frames, spec, lengths = (t.to(device) for t in group)
-    vis, vis_pad = model.visual_tokens(frames, lengths)
-    aud, aud_pad = model.audio_tokens(spec, lengths)
-    return info_nce(model.score_matrix(vis, vis_pad, aud, aud_pad))
+def _set_lr(optimiser: torch.optim.Optimizer, cfg: TrainConfig, step: int) -> None:
+    scale = 1.0 if step >= cfg.warmup_steps else 0.1 + 0.9 * step / cfg.warmup_steps
+    for group in optimiser.param_groups:
+        group["lr"] = cfg.lr * scale
 
+
+def _out_of_budget(cfg: TrainConfig, step: int, started: float, info: DistInfo) -> bool:
+    if cfg.max_steps is not None and step >= cfg.max_steps:
+        return True
+    if cfg.max_minutes is None:
+        return False
+    late = torch.tensor(float(time.perf_counter() - started >= 60 * cfg.max_minutes), device=cfg.device)
+    return bool(mean_over_ranks(late, info) > 0)  # every rank stops at the same step once any is late

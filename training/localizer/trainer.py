@@ -8,13 +8,16 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
+from torch.distributed.nn.functional import all_gather
 
 from core.localizer.builder import build_localizer
 from core.localizer.config import LocalizerConfig
-from core.localizer.dataset import ClipSet, grid_mask
+from core.localizer.dataset import Annotations, ClipSet, oracle_mask
 from core.localizer.losses import localization_loss
-from core.localizer.network import Localizer
+from core.localizer.network import EmbeddingStep, Localizer, similarity_maps
 from core.localizer.predictor import pick_device
+from training.distributed import (DistInfo, init_distributed, mean_over_ranks, rank_slice, shutdown,
+                                  wrap_model)
 from training.progress import JobProgress
 
 Progress = Callable[[int, int, float], None] | None
@@ -25,7 +28,7 @@ class TrainSettings:
     """Optimisation settings (Adam as in 5.5.3; the thesis uses lr 1e-4, batch 256)."""
 
     epochs: int = 10
-    batch_size: int = 32
+    batch_size: int = 32  # global: split over the processes of a distributed run
     lr: float = 1e-4
     seed: int = 0
     max_steps: int | None = None
@@ -46,6 +49,8 @@ class TrainResult:
     samples_per_second: float = 0.0
     steps: int = 0
     oracle_clips: int = 0
+    processes: int = 1
+    is_main: bool = True
 
 
 def _batches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -55,60 +60,95 @@ def _batches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarr
     return [order[i:i + size] for i in range(0, n - size + 1, size)]
 
 
-def _oracle_masks(clips: ClipSet, oracle: dict[str, list] | None, grid: int) -> tuple[np.ndarray, np.ndarray]:
-    """(masks (n, grid, grid), labelled (n,)) for the clips a person boxed."""
+def _oracle_masks(clips: ClipSet, oracle: dict[str, Annotations] | None, grid: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(masks (n, grid, grid), labelled (n,)) for the clips people boxed."""
     masks = np.zeros((len(clips), grid, grid), dtype=np.float32)
     labelled = np.zeros(len(clips), dtype=bool)
     for i, key in enumerate(clips.keys):
-        boxes = (oracle or {}).get(key)
-        if boxes:
-            masks[i], labelled[i] = grid_mask(boxes, grid), True
+        annotations = [boxes for boxes in (oracle or {}).get(key, []) if boxes]
+        if annotations:
+            masks[i], labelled[i] = oracle_mask(annotations, grid), True
     return masks, labelled
 
 
+@torch.no_grad()
+def clip_spectrograms(model: Localizer, waveforms: np.ndarray, chunk: int = 64) -> torch.Tensor:
+    """(n, 1, F, T) log spectrograms of every clip, computed once (no augmentation touches audio)."""
+    return torch.cat([model.spectrograms(torch.from_numpy(waveforms[i:i + chunk]))
+                      for i in range(0, len(waveforms), chunk)])
+
+
+def _gathered(tensor: torch.Tensor, info: DistInfo) -> torch.Tensor:
+    """Every process's rows in rank order; gradients flow back to each process's own rows."""
+    if not info.enabled:
+        return tensor
+    return torch.cat(all_gather(tensor))
+
+
 def train_localizer(config: LocalizerConfig, clips: ClipSet, settings: TrainSettings,
-                    oracle: dict[str, list] | None = None, progress: Progress = None) -> TrainResult:
-    """Train a fresh localizer on decoded clips; `oracle` maps clip keys to a person's boxes."""
+                    oracle: dict[str, Annotations] | None = None, progress: Progress = None,
+                    init_state: dict | None = None) -> TrainResult:
+    """Train a localizer on decoded clips (from `init_state` weights if given, else fresh);
+    `oracle` maps clip keys to people's boxes (one list per person). Under torchrun each process takes its share of
+    every global batch and the similarity maps span the whole batch (gathered embeddings)."""
     if len(clips) < 2:
         raise ValueError("training needs at least 2 clips")
-    torch.manual_seed(settings.seed)
-    rng = np.random.default_rng(settings.seed)
     device = pick_device(settings.device)
-    model = build_localizer(config, settings.visual_weights).to(device).train()
-    optimiser = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    info = init_distributed(device)
+    try:
+        return _train(config, clips, settings, oracle, progress, init_state, device, info)
+    finally:
+        shutdown(info)
+
+
+def _train(config: LocalizerConfig, clips: ClipSet, settings: TrainSettings, oracle: dict[str, Annotations] | None,
+           progress: Progress, init_state: dict | None, device: torch.device, info: DistInfo) -> TrainResult:
+    torch.manual_seed(settings.seed)  # same seed on every process: same start, same global batches
+    rng = np.random.default_rng(settings.seed)
+    model = build_localizer(config, settings.visual_weights)
+    if init_state is not None:
+        model.load_state_dict({k: v.float() for k, v in init_state.items()})
+    model = model.to(device).train()
+    step_module = wrap_model(EmbeddingStep(model), info, device)
+    optimiser = torch.optim.Adam(step_module.parameters(), lr=settings.lr)
     grid = model.visual(torch.zeros(1, 3, config.network.image_size, config.network.image_size,
                                     device=device)).shape[-1]
     masks, labelled = _oracle_masks(clips, oracle, grid)
     images = torch.from_numpy(clips.images).permute(0, 3, 1, 2)  # uint8, moved per batch
-    waveforms = torch.from_numpy(clips.waveforms)
-    result = TrainResult(model, oracle_clips=int(labelled.sum()))
+    spectrograms = clip_spectrograms(model, clips.waveforms)
+    result = TrainResult(model, oracle_clips=int(labelled.sum()), processes=info.world_size,
+                         is_main=info.is_main)
     per_epoch = len(_batches(len(clips), settings.batch_size, rng))
     total = settings.max_steps or settings.epochs * per_epoch
     warmup_loss = replace(config.loss, variant="positives-only")
     seen, started = 0, time.perf_counter()
-    reporter = JobProgress.from_env()
+    reporter = JobProgress.from_env() if info.is_main else None
     while result.steps < total:
         for index in _batches(len(clips), settings.batch_size, rng):
             if result.steps >= total:
                 break
-            pixels = images[index].to(device).float() / 255.0
+            flip = settings.flip and rng.random() < 0.5
+            mine = index[rank_slice(len(index), info)]
+            pixels = images[mine].to(device).float() / 255.0
             box_masks = torch.from_numpy(masks[index]).to(device)
-            if settings.flip and rng.random() < 0.5:
+            if flip:
                 pixels, box_masks = pixels.flip(-1), box_masks.flip(-1)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                maps = model(pixels, waveforms[index].to(device))
+                visual, audio = step_module(pixels, spectrograms[mine].to(device))
+            maps = similarity_maps(_gathered(audio.float(), info), _gathered(visual.float(), info))
             has_oracle = torch.from_numpy(labelled[index]).to(device)
             loss_config = warmup_loss if result.steps < settings.warmup_epochs * per_epoch else config.loss
-            loss = localization_loss(maps.float(), loss_config, box_masks if has_oracle.any() else None,
-                                     has_oracle)
+            loss = localization_loss(maps, loss_config, box_masks if has_oracle.any() else None, has_oracle)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
             result.steps += 1
             seen += len(index)
-            result.losses.append(float(loss.detach()))
-            reporter.update(result.steps, total, result.losses[-1])
-            if progress:
+            result.losses.append(float(mean_over_ranks(loss, info)))
+            if reporter:
+                reporter.update(result.steps, total, result.losses[-1])
+            if progress and info.is_main:
                 progress(result.steps, total, result.losses[-1])
     result.samples_per_second = seen / max(time.perf_counter() - started, 1e-9)
     model.eval()
