@@ -134,7 +134,7 @@ def test_two_gloo_processes_give_the_one_process_losses(sync_set, tmp_path):
     with socket.socket() as probe:  # a free port for the rendezvous
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    common = ["train", "avst", "--data", str(sync_set), "--variant", "enc-mp", "--epochs", "2",
+    common = ["train", "avst", "--data", str(sync_set), "--variant", "enc-mp", "--epochs", "3",
               "--stage1-epochs", "1", "--batch", "4", "--group", "2", "--max-steps", "3", "--lr", "1e-3",
               "--all-categories", "--threads", "1", *SMALL]
     assert main([*common, "--out", str(tmp_path / "one.pt"), "--loss-log", str(tmp_path / "one.json")]) == 0

@@ -104,6 +104,7 @@ def mean_over_ranks(value: torch.Tensor, info: DistInfo) -> torch.Tensor:
 
 
 def shutdown(info: DistInfo) -> None:
-    """Leave the process group."""
+    """Leave the process group, all ranks together."""
     if info.enabled and dist.is_initialized():
+        dist.barrier()  # a rank tearing gloo down while another still saves aborts the job
         dist.destroy_process_group()

@@ -159,11 +159,13 @@ def stage1_batch(clips: list[ClipArrays], rng: np.random.Generator):
 
 
 def stage2_batch(clips: list[ClipArrays], rng: np.random.Generator, longest: int = MAX_FRAMES):
-    """Stage 2: one visual window per video, of a common random length, and the audio (inside the clip)
-    at every offset -15..15 around its true one (windows of at most `longest` input frames) (frames (V, 3, T, S, S), spans (V, n_mels, 80 T + 480), T); the aligned
-    audio is shift MAX_OFFSET, the others are the same video's negatives."""
+    """One window per video, of a common random length up to `longest`, and its audio at every offset
+    -15..15 around the true one, inside the clip: frames (V, 3, T, S, S), spans (V, n_mels, 80 T + 480), T.
+
+    The aligned audio is shift MAX_OFFSET of each span; the other shifts are that video's negatives.
+    """
     length = int(rng.integers(MIN_FRAMES, min([longest] + [inner_length(c) for c in clips]) + 1))
-    starts = [int(rng.integers(inner_starts(c, length)[0], inner_starts(c, length)[1] + 1)) for c in clips]
+    starts = [int(rng.integers(first, last + 1)) for first, last in (inner_starts(c, length) for c in clips)]
     frames = torch.stack([visual_window(c, s, length) for c, s in zip(clips, starts)])
     spans = torch.stack([offset_span(c, s, length, c.entry.offset_frames) for c, s in zip(clips, starts)])
     return frames, spans, length
