@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
-from annotation_db.engine import session_scope
+from annotation_db.engine import get_engine, session_scope
 from annotation_db.models import JobStatus, Role, TrainingJob, utcnow
 from annotation_db.users import AccessDenied, create_user
 from core.config import get_settings
 from training.job_runner import flags
-from training.jobs import (cancel_job, claim_next_job, fail_stale_jobs, job_details,
+from training.jobs import (cancel_job, claim_next_job, fail_stale_jobs, heartbeat, job_details,
                            record_progress, submit_job)
 
 
@@ -99,6 +100,27 @@ def test_a_worker_that_stopped_beating_fails_its_job_with_the_log_tail(session, 
     assert details["status"] == "failed" and "epoch 2 loss 0.4" in details["error"]
     assert details["progress"]["step"] == 2 and details["progress"]["loss"] == pytest.approx(0.4)
     assert fail_stale_jobs(timedelta(seconds=30)) == []
+
+
+def test_a_heartbeat_waits_out_a_job_that_holds_the_write_lock(database, monkeypatch):
+    with session_scope() as session:
+        job = submit_job(session, _researcher(session), "avst", "train", None)
+    claimed_at = claim_next_job("w1").heartbeat_at
+    monkeypatch.setenv("SQLITE_BUSY_TIMEOUT_MS", "50")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    locker = sqlite3.connect(database.removeprefix("sqlite:///"))
+    locker.execute("BEGIN IMMEDIATE")  # as a predict job writing proposals in one transaction
+    try:
+        assert heartbeat(job.id) is False  # a missed beat, not a dead worker
+    finally:
+        locker.rollback()
+        locker.close()
+    with session_scope() as session:
+        assert session.get(TrainingJob, job.id).heartbeat_at == claimed_at
+    assert heartbeat(job.id) is False
+    with session_scope() as session:
+        assert session.get(TrainingJob, job.id).heartbeat_at > claimed_at
 
 
 def test_params_become_flags():

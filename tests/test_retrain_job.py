@@ -6,19 +6,27 @@ import contextlib
 import io
 import json
 
+from pathlib import Path
+
+import geopandas as gpd
 import pytest
+import shapely
+from shapely import affinity
 from sqlmodel import select
 
 from annotation_db.engine import session_scope
 from annotation_db.import_clips import import_clips
-from annotation_db.models import Clip, ModelVersion, Role
+from annotation_db.import_geo import import_geo
+from annotation_db.models import Clip, Instance, ModelVersion, Raster, Role, User
 from annotation_db.projects import get_project
 from annotation_db.users import create_user
 from annotation_db.verdicts import record_verdict
+from core.config import get_settings
+from core.synthetic.geo import generate_geo
 from core.synthetic.sync import generate_sync
 from training import cli
 from training.benchmarks import BenchmarkSpec, headline
-from training.jobs import submit_job
+from training.jobs import job_details, submit_job
 from training.registry import register_version
 from training.worker import run_worker
 
@@ -86,3 +94,59 @@ def test_benchmark_spec_comes_from_the_params_and_refuses_unknown_fields():
     assert params == {"epochs": 1}
     with pytest.raises(ValueError, match="clips"):
         BenchmarkSpec.from_params({"benchmark": {"clips": 3}})
+
+
+@pytest.fixture
+def judged_geo_project(database, tmp_path, monkeypatch):
+    """A buildings project with no model of its own; all instances but one adjusted by a person, half held out."""
+    monkeypatch.setenv("HOLDOUT_SHARE", "0.5")  # read by the job's child process
+    data = generate_geo(kind="buildings", tiles=2, size=256, seed=6, out=tmp_path / "geo")
+    with session_scope() as session:
+        import_geo(session, "bld", "buildings", data / "rasters", data / "annotations.geojson")
+        project = get_project(session, "bld")
+        person = create_user(session, "ann", Role.annotator, "password123")
+        instances = list(session.exec(select(Instance).order_by(Instance.id)))
+        for instance in instances[1:]:
+            moved = affinity.translate(shapely.from_wkt(instance.geometry_wkt), 1.0, -1.0)
+            record_verdict(session, person, project, "geometry", instance_id=instance.id, action="adjusted",
+                           final_geometry_wkt=moved.wkt)
+        rita = create_user(session, "rita", Role.researcher, "password123")
+    return "bld", rita.id
+
+
+def _run_train_job(user_id: int, project: str, params: dict) -> dict:
+    with session_scope() as session:
+        job = submit_job(session, session.get(User, user_id), "autocorrect", "train",
+                         get_project(session, project), params)
+    assert run_worker(until_idle=True) == 1
+    with session_scope() as session:
+        details = job_details(session, job.id)
+    assert details["status"] == "succeeded", details["error"]
+    return details
+
+
+def test_first_version_from_scratch_and_the_verdict_free_control(judged_geo_project):
+    project, rita = judged_geo_project
+    params = {"config": "tiny", "steps": 2, "batch_size": 4, "threads": 1, "benchmark": {"items": 1, "size": 128}}
+    first = _run_train_job(rita, project, {**params, "from_scratch": True})["version"]
+    assert first["parent_id"] is None and first["metrics"]["from_scratch"]
+    assert json.loads(Path(first["path"]).with_suffix(".train.json").read_text())["init"] is None
+    assert set(first["metrics"]["heldout"]) == {"child"}
+    with session_scope() as session:
+        get_project(session, project).active_model_version_id = first["id"]
+
+    control = _run_train_job(rita, project, {**params, "ignore_verdicts": True})
+    version = control["version"]
+    assert version["parent_id"] == first["id"] and version["verdict_ids"] == []
+    counts = version["metrics"]["training_data"]
+    assert counts["clean"] == 0 and counts["ignored_verdicts"] >= 1 and counts["held_out"] >= 1
+    assert set(version["metrics"]["heldout"]) == {"parent", "child"}
+    train = gpd.read_file(get_settings().data_dir / "jobs" / f"job-{control['id']}" / "data" / "train"
+                          / "annotations.geojson")
+    assert not train["verified"].any()
+    with session_scope() as session:
+        for row in train.itertuples():
+            instance = session.get(Instance, int(row.instance_id))
+            imported = gpd.GeoSeries([shapely.from_wkt(instance.geometry_wkt)],
+                                     crs=session.get(Raster, instance.raster_id).crs).to_crs(train.crs).iloc[0]
+            assert row.geometry.equals_exact(imported, 1e-9)

@@ -4,6 +4,8 @@ A job runs the same commands a researcher would type (`python -m training train|
 with its parameters as flags, and then records what came of it (metrics, a model version).
 A train job on a project without "data" in its params is a retrain: it trains from the project's
 active version on the training set built from the project's verdicts, and compares parent and child.
+Two retrain params are the job runner's own: "from_scratch" (the project's first model: no parent, no
+--init) and "ignore_verdicts" (the control: the same set and steps with every label noisy).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from training import cli
 from training.benchmarks import BenchmarkSpec, headline, synthetic_benchmark
 from training.jobs import record_progress
 from training.registry import register_version, resolve_model
+from training.verdict_control import ignore_verdicts
 
 
 def flags(params: dict) -> list[str]:
@@ -81,45 +84,51 @@ def _retrain(job_id: int, model: str, project_name: str, params: dict) -> int:
     held-out verified items and on the synthetic benchmark; register the child with all of it."""
     spec = BenchmarkSpec.from_params(params)
     eval_params = dict(params.pop("eval", None) or {})
+    from_scratch, control = bool(params.pop("from_scratch", False)), bool(params.pop("ignore_verdicts", False))
     with session_scope() as session:
         project = get_project(session, project_name)
         project_id, variant = project.id, project.kind.value
-        parent = resolve_model(session, project, model, bundled_name(model, project))
+        parent = None if from_scratch else resolve_model(session, project, model, bundled_name(model, project))
         cutoff = utcnow()
         data = verdict_data(model).build_training_set(session, project_id, _work_dir(job_id) / "data")
+        if control:
+            data = ignore_verdicts(session, model, data)
     print(f"training data from verdicts up to {cutoff.isoformat()}: {data.counts} "
-          f"({len(data.verdict_ids)} verdicts)", flush=True)
+          f"({len(data.verdict_ids)} verdicts{'; verdicts ignored (control)' if control else ''})", flush=True)
     record_progress(job_id, metric={"training_data": data.counts})
     out = _checkpoint_path(model, job_id)
-    init = ["--init", str(parent.path)] if cli.accepts_flag(model, "train", "--init") else []
-    print(f"parent: {parent.version} ({parent.path})" +
+    init = ["--init", str(parent.path)] if parent and cli.accepts_flag(model, "train", "--init") else []
+    print("no parent: trained from scratch" if parent is None else f"parent: {parent.version} ({parent.path})" +
           ("" if init else "; this trainer has no --init, so the child starts from scratch"), flush=True)
     status = cli.main(["train", model, "--data", str(data.train_dir), *init, *flags(params), "--out", str(out)])
     if status != 0:
         return status
     benchmark = synthetic_benchmark(model, variant, spec)
+    scored = {"child": out} if parent is None else {"parent": parent.path, "child": out}
     metrics = {
-        "heldout": _compare(model, parent.path, out, data.heldout_dir, eval_params),
-        "synthetic": _compare(model, parent.path, out, benchmark, eval_params),
+        "heldout": _compare(model, scored, data.heldout_dir, eval_params),
+        "synthetic": _compare(model, scored, benchmark, eval_params),
         "benchmark": {"path": str(benchmark), **asdict(spec)},
         "training_data": data.counts,
+        "from_scratch": from_scratch,
+        "ignore_verdicts": control,
     }
     with session_scope() as session:
         version = register_version(
-            session, model, out, project_id=project_id, parent_id=parent.version_id, job_id=job_id,
-            metrics=metrics, data_cutoff=cutoff, verdict_ids=data.verdict_ids)
+            session, model, out, project_id=project_id, parent_id=parent.version_id if parent else None,
+            job_id=job_id, metrics=metrics, data_cutoff=cutoff, verdict_ids=data.verdict_ids)
         _record_version(session, job_id, version.id, _headlines(model, metrics))
-    print(f"registered {model} version {version.version} (id {version.id}), parent {parent.version}: "
-          f"{json.dumps(_headlines(model, metrics))}", flush=True)
+    print(f"registered {model} version {version.version} (id {version.id}), "
+          f"parent {parent.version if parent else None}: {json.dumps(_headlines(model, metrics))}", flush=True)
     return 0
 
 
-def _compare(model: str, parent: Path, child: Path, data: Path | None, eval_params: dict) -> dict | None:
-    """{"parent": report, "child": report} of `eval MODEL` on data (None without data)."""
+def _compare(model: str, checkpoints: dict[str, Path], data: Path | None, eval_params: dict) -> dict | None:
+    """{"parent": report, "child": report} (each name in checkpoints) of `eval MODEL` on data (None without data)."""
     if data is None:
         return None
     return {name: _evaluate(model, {**eval_params, "data": str(data), "checkpoint": str(path)})
-            for name, path in (("parent", parent), ("child", child))}
+            for name, path in checkpoints.items()}
 
 
 def _headlines(model: str, metrics: dict) -> dict:

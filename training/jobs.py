@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from annotation_db.engine import session_scope
@@ -67,11 +68,14 @@ def claim_next_job(worker: str) -> TrainingJob | None:
 
 def heartbeat(job_id: int) -> bool:
     """Record that the job's worker is alive; True if a cancel was asked for."""
-    with session_scope() as session:
-        job = _job(session, job_id)
-        job.heartbeat_at = utcnow()
-        session.add(job)
-        return job.cancel_requested
+    try:
+        with session_scope() as session:
+            job = _job(session, job_id)
+            job.heartbeat_at = utcnow()
+            session.add(job)
+            return job.cancel_requested
+    except OperationalError:  # the job holds the SQLite write lock longer than the busy timeout: beat later
+        return False
 
 
 def record_progress(job_id: int, step: int | None = None, total: int | None = None,
