@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session, select, update
 
 from annotation_db.engine import session_scope
 from annotation_db.models import (JobKind, JobStatus, ModelVersion, Project, Role, TrainingJob,
@@ -42,13 +42,15 @@ def job_log_path(job_id: int) -> Path:
 def cancel_job(session: Session, user: User, job_id: int) -> TrainingJob:
     """Cancel a queued job at once, or ask the worker to stop a running one."""
     require_role(user, Role.researcher, Role.admin)
-    job = _job(session, job_id)
-    if job.status is JobStatus.queued:
-        job.status, job.finished_at = JobStatus.cancelled, utcnow()
-    elif job.status is JobStatus.running:
-        job.cancel_requested = True
-    session.add(job)
-    return job
+    # Write before reading: on SQLite a transaction that reads first cannot take the write lock
+    # once the running job has written progress since (it fails at once, busy timeout or not).
+    this = TrainingJob.id == job_id
+    session.exec(update(TrainingJob).where(this, TrainingJob.status == JobStatus.queued)
+                 .values(status=JobStatus.cancelled, finished_at=utcnow()))
+    session.exec(update(TrainingJob).where(this, TrainingJob.status == JobStatus.running)
+                 .values(cancel_requested=True))
+    session.expire_all()
+    return _job(session, job_id)
 
 
 def claim_next_job(worker: str) -> TrainingJob | None:

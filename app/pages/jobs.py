@@ -19,7 +19,7 @@ from ui.session import require_researcher
 
 # A train job on a project without "data" retrains from the project's verdicts.
 EXAMPLE_PARAMS = {
-    ("autocorrect", "train"): {"steps": 150, "batch_size": 16, "lr": 3e-5},
+    ("autocorrect", "train"): {"steps": 300, "batch_size": 16, "lr": 1e-4},
     ("localizer", "train"): {"epochs": 2, "max_steps": 100},
     ("avst", "train"): {"epochs": 3, "max_steps": 60, "batch": 8, "eval": {"lengths": "1,2,3"}},
     ("autocorrect", "evaluate"): {"data": "var/demo/buildings"},

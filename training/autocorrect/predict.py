@@ -56,6 +56,7 @@ def predict_project(session: Session, project: Project, checkpoint=None, device=
                 proposals.append(NewProposal(payload={"geometry_wkt": geometry.wkt, "transform": [dx, dy, theta]},
                                              instance_id=instance.id, uncertainty=result.uncertainty[index]))
         written += write_proposals(session, project, MODEL, resolved.version, proposals, resolved.version_id)
+        session.commit()  # each group is kept if a later one fails, and the write lock stays short
         if progress:
             progress(written, total)
     return written

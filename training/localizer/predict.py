@@ -31,6 +31,9 @@ def predict_project(session: Session, project: Project, checkpoint: str | Path |
     predictor = load_predictor(resolved.path, device, resolved.version)
     clips = session.exec(select(Clip).where(Clip.project_id == project.id, Clip.media_path.is_not(None))
                          .order_by(Clip.id)).all()
+    # end the read transaction before decoding: a WAL read snapshot cannot become a write once another
+    # connection (the worker's heartbeat) has committed meanwhile, and SQLite then fails at once
+    session.commit()
     out_dir = heatmap_dir(resolved.version)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = 0
@@ -38,6 +41,7 @@ def predict_project(session: Session, project: Project, checkpoint: str | Path |
         proposals = _batch_proposals(predictor, clips[start:start + BATCH], out_dir)
         written += write_proposals(session, project, "localizer", resolved.version, proposals,
                                    resolved.version_id)
+        session.commit()  # each batch is kept if a later one fails, and the write lock stays short
         if progress:
             progress(min(start + BATCH, len(clips)), len(clips))
     return written
