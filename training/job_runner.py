@@ -5,7 +5,8 @@ with its parameters as flags, and then records what came of it (metrics, a model
 A train job on a project without "data" in its params is a retrain: it trains from the project's
 active version on the training set built from the project's verdicts, and compares parent and child.
 Two retrain params are the job runner's own: "from_scratch" (the project's first model: no parent, no
---init) and "ignore_verdicts" (the control: the same set and steps with every label noisy).
+--init) and "ignore_verdicts" (the control: the same set and steps without the verdicts' labels,
+training.verdict_control).
 """
 
 from __future__ import annotations

@@ -414,7 +414,7 @@ def wait_for_streamlit(
 
     page.wait_for_selector(IDLE_APP, timeout=timeout_ms)
     if text is not None:
-        expect(page.get_by_text(text).first).to_be_visible(timeout=timeout_ms)
+        expect(page.get_by_text(text).filter(visible=True).first).to_be_visible(timeout=timeout_ms)
         page.wait_for_selector(IDLE_APP, timeout=timeout_ms)
     errors = page.locator('[data-testid="stException"]')
     if not allow_exceptions and errors.count():

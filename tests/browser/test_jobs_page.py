@@ -112,12 +112,12 @@ def test_retrain_from_verdicts_compare_parent_and_child_and_promote(log_in, page
     wait_for_app(page, text="Queued job 1.")
     page.get_by_role("tab", name="Jobs").click()
     expect(page.get_by_text("status succeeded")).to_be_visible(timeout=180_000)
-    expect(page.get_by_text("held-out verified items").first).to_be_visible()
+    expect(page.get_by_text("held-out verified items").filter(visible=True).first).to_be_visible()
 
     page.get_by_role("tab", name="Model versions").click()
     _choose(page, "Model", "avst", nth=1)
     wait_for_app(page, text="Parent vs child")
-    expect(page.get_by_text("accuracy_general", exact=True).first).to_be_visible()  # a row of the table
+    expect(page.get_by_text("accuracy_general", exact=True).filter(visible=True).first).to_be_visible()  # a row of the table
     page.get_by_role("button", name="Promote and refresh proposals").click()
     wait_for_app(page, text="is active for sync")
     with session_scope() as session:
