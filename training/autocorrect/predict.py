@@ -44,6 +44,7 @@ def predict_project(session: Session, project: Project, checkpoint=None, device=
     for start in range(0, len(rasters), TILES_PER_PASS):
         chunk = [session.get(Raster, r) for r in rasters[start:start + TILES_PER_PASS]]
         inputs = [_tile_input(session, r, predictor, verdicts, {i.id for i in by_raster[r.id]}) for r in chunk]
+        session.commit()  # end the read snapshot: after a long pass SQLite could not turn it into a write
         results = predictor.correct([tile for tile, _ in inputs])  # step i of all tiles in one pass
         proposals = []
         for raster, (tile, instances), result in zip(chunk, inputs, results):

@@ -30,6 +30,7 @@ def predict_project(session: Session, project: Project, checkpoint: str | Path |
     predictor = AVSTPredictor.from_checkpoint(resolved.path, device)
     clips = session.exec(select(Clip).where(Clip.project_id == project.id, Clip.media_path.is_not(None))
                          .order_by(Clip.id)).all()
+    session.commit()  # end the read snapshot: after a long pass SQLite could not turn it into a write
     proposals = []
     for index, clip in enumerate(clips):
         prediction = predictor.predict_file(clip.media_path)
