@@ -3,11 +3,11 @@
 #   bash bench/autocorrect/run_ablations.sh DATA_ROOT OUT_DIR STEPS
 # DATA_ROOT holds rail_train_clean / rail_train_n20 / rail_train_n40 (same scenes, seed 11, exact share
 # 1.0 / 0.8 / 0.6); see RESULTS.md for the generator commands. Every model gets the same budget: STEPS
-# steps of 32 samples, seed 0, one thread (each run waits for a single-core slot when /work/bin/cpu-slot exists).
+# steps of 32 samples, seed 0, one thread.
 set -euo pipefail
 DATA=${1:?data root}; OUT=${2:?out dir}; STEPS=${3:-1000}
 PY=.venv/bin/python
-SLOT=$( [ -x /work/bin/cpu-slot ] && echo /work/bin/cpu-slot || true )
+SLOT=${SLOT:-}  # optional wrapper that waits for a free core
 mkdir -p "$OUT"
 train() {  # name data extra-args...
   local name=$1 data=$2; shift 2

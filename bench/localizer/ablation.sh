@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Table 5.4's direction: the same CLI training (data, seed, epochs, warm-up) with each loss variant,
 # then the CLI evaluation on held-out clips (a different generator seed). Writes bench/localizer/*.json.
-# Run it in one single-core slot: /work/bin/cpu-slot bench/localizer/ablation.sh
+# Run it with one thread: OMP_NUM_THREADS=1 bench/localizer/ablation.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TRAIN=${TRAIN:-/tmp/h4/train2000}   # python -m core.synthetic localization --clips 2000 --seed 3 --duration 3

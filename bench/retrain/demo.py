@@ -14,7 +14,7 @@ AutoCorrect buildings (the default):
    label noisy); a worker runs the jobs in child processes, as in the app;
 4. print and save `jobs show --json` of every job and the parent vs child numbers.
 
-    /work/bin/cpu-slot .venv/bin/python bench/retrain/demo.py --workdir /tmp/retrain \
+    OMP_NUM_THREADS=1 .venv/bin/python bench/retrain/demo.py --workdir /tmp/retrain \
         --out bench/retrain/autocorrect_buildings_from_scratch.json
 
 `--model localizer` runs the same loop on a new localisation project of generated clips: version 1
