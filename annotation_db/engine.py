@@ -52,7 +52,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 def session_scope(url: str | None = None, immediate: bool = False) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error.
 
-    `immediate=True` serialises read-then-write transactions (work claims) on SQLite.
+    Use `immediate=True` for every session that reads and then writes (claims, saves): on SQLite a
+    deferred session whose read snapshot went stale fails its first write at once, busy_timeout or not.
     """
     engine = get_engine(url)
     if immediate:

@@ -11,7 +11,7 @@ from sqlmodel import select
 from annotation_db.assignment import complete_assignment, next_assignment
 from annotation_db.cli import main as cli
 from annotation_db.engine import get_engine, session_scope
-from annotation_db.models import (Clip, Instance, Project, ProjectKind, Proposal, Raster, Role,
+from annotation_db.models import (Clip, Instance, Project, ProjectKind, Proposal, Raster, Role, User,
                                   VerdictKind, utcnow)
 from annotation_db.projects import ProjectError, ensure_project
 from annotation_db.stats import project_stats
@@ -176,3 +176,26 @@ def test_geometry_verdict_needs_final_geometry(session):
     verdict = record_verdict(session, ann, project, "geometry", instance_id=instance.id,
                              action="not_visible")
     assert verdict.final_geometry_wkt is None
+
+
+def test_read_then_write_sessions_survive_a_commit_in_between(database):
+    """A deferred session whose read snapshot went stale cannot write (SQLite fails at once, whatever
+    busy_timeout says); an immediate session, as the pages use for saves, takes the lock first."""
+    from sqlalchemy.exc import OperationalError
+
+    with session_scope() as session:
+        create_user(session, "ann", Role.annotator, "secret-password")
+
+    def read_others_commit_then_write(immediate: bool) -> None:
+        with session_scope(immediate=immediate) as session:
+            session.exec(select(User)).all()  # the read that fixes the snapshot
+            if not immediate:  # an immediate session holds the write lock, so nobody can commit here
+                with get_engine(database).begin() as other:
+                    other.execute(text("UPDATE users SET name = name"))
+            session.add(User(name=f"new-{immediate}", role=Role.annotator, password_hash="x"))
+
+    with pytest.raises(OperationalError, match="locked"):
+        read_others_commit_then_write(immediate=False)
+    read_others_commit_then_write(immediate=True)
+    with session_scope() as session:
+        assert [u.name for u in session.exec(select(User)).all()] == ["ann", "new-True"]

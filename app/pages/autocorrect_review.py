@@ -75,7 +75,7 @@ def _export() -> None:
 
 
 def _save(tile: gr.TileItem, instance_id: int, action: str, **fields) -> None:
-    with session_scope() as session:
+    with session_scope(immediate=True) as session:
         gr.save_geometry_verdict(session, session.get(User, user.id), get_project(session, project_name), tile,
                                  instance_id, action, **fields)
     flash(f"Saved instance #{instance_id}: {action.replace('_', ' ')}.")

@@ -54,7 +54,7 @@ label = None if choice == ALL_CLASSES else choice
 
 def _save(project: int, clip_id: int, key: str, answer: str) -> None:
     """Button callback: store the answer before the page redraws with the next clip."""
-    with session_scope() as session:
+    with session_scope(immediate=True) as session:
         cv.save_answer(session, project, user.id, clip_id, answer)
     st.session_state["cv_last"] = (project, clip_id, key, answer)
     st.session_state.pop("cv_revisit", None)

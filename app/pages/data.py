@@ -52,7 +52,7 @@ def _run_import(run: Callable[..., ImportReport]) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"{done}/{total} · {what}")
 
     try:
-        with session_scope() as session:
+        with session_scope(immediate=True) as session:
             report = run(session, progress)
     except (InputError, ProjectError, ValueError) as exc:
         bar.empty()

@@ -56,7 +56,7 @@ with launch_tab:
     if st.button("Launch job", type="primary", key="launch_button"):
         try:
             params = json.loads(params_text)
-            with session_scope() as session:
+            with session_scope(immediate=True) as session:
                 target = get_project(session, project) if project != "(none)" else None
                 job = submit_job(session, get_user(session, user.id), model, kind, target, params)
             flash(f"Queued job {job.id}.")
@@ -117,7 +117,7 @@ def _job_summary(details: dict, tail: str) -> None:
     if details["error"]:
         st.error(details["error"])
     if details["status"] in ACTIVE and st.button("Cancel job", key=f"cancel_{details['id']}"):
-        with session_scope() as session:
+        with session_scope(immediate=True) as session:
             cancel_job(session, get_user(session, user.id), details["id"])
         st.rerun(scope="fragment")
     with st.expander("Log", expanded=details["status"] == "failed"):
@@ -186,7 +186,7 @@ with versions_tab:
                                      format_func=lambda i: versions[i].version)
             if st.button("Promote and refresh proposals", key="promote_button"):
                 try:
-                    with session_scope() as session:
+                    with session_scope(immediate=True) as session:
                         job = promote_version(session, get_user(session, user.id),
                                               get_project(session, target), chosen)
                     flash(f"Version {versions[chosen].version} is active for {target}; "

@@ -32,7 +32,7 @@ with session_scope() as session:
 
 wanted = st.number_input("Annotators per clip (2 for an agreement study)", 1, 5, overlap, key="overlap")
 if wanted != overlap and st.button("Apply", key="apply_overlap"):
-    with session_scope() as session:
+    with session_scope(immediate=True) as session:
         set_overlap(session, get_project(session, project_name), int(wanted))
     st.rerun()
 

@@ -39,7 +39,7 @@ with st.expander("Guide", expanded=False):
 
 
 def _save(boxes: list[list[float]], cannot: bool) -> None:
-    with session_scope() as session:
+    with session_scope(immediate=True) as session:
             save_boxes(session, session.get(User, me.id), get_project(session, project_name), clip.id, boxes,
                    cannot_localise=cannot, proposal_id=task.proposal.id if task.proposal else None,
                    assignment_id=task.assignment_id)
@@ -48,7 +48,7 @@ def _save(boxes: list[list[float]], cannot: bool) -> None:
 
 
 def _skip() -> None:
-    with session_scope() as session:
+    with session_scope(immediate=True) as session:
         skip_clip(session, session.get(User, me.id), task.assignment_id)
     st.rerun()
 

@@ -48,7 +48,7 @@ except (MediaError, OSError) as exc:
 
 for column, (label, answer) in zip(st.columns(3), ANSWERS.items()):
     if column.button(label, key=f"answer_{answer}", width="stretch"):
-        with session_scope() as session:
+        with session_scope(immediate=True) as session:
             save_sound(session, session.get(User, me.id), get_project(session, project_name), clip.id, answer)
         flash(f"Saved {clip.key}: {label}")
         st.rerun()

@@ -26,7 +26,7 @@ if first_run:
             st.error("The passwords do not match.")
         else:
             try:
-                with session_scope() as session:
+                with session_scope(immediate=True) as session:
                     log_in(create_user(session, name, Role.admin, password))
                 st.rerun()
             except ValueError as exc:

@@ -48,7 +48,7 @@ def _play(media_path: str, clip_id: int, delay_frames: int) -> None:
 
 
 def _save(item: sr.SyncItem, category: str, in_sync: bool | None = None, offset: int | None = None) -> None:
-    with session_scope() as session:
+    with session_scope(immediate=True) as session:
         sr.save_sync_verdict(session, session.get(User, user.id), get_project(session, project_name), item,
                              category, in_sync, offset)
     flash(f"Saved {item.key}: {_answer_text(category, in_sync, offset)}.")
@@ -100,7 +100,7 @@ def review() -> None:
 
 
 def _answer(trial: sr.ToleranceTrial, looks_in_sync: bool) -> None:
-    with session_scope() as session:
+    with session_scope(immediate=True) as session:
         sr.save_tolerance_answer(session, session.get(User, user.id), get_project(session, project_name),
                                  trial, looks_in_sync)
     st.session_state.pop("sync_trial", None)

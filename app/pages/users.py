@@ -32,7 +32,7 @@ with st.form("add_user", clear_on_submit=True):
     submitted = st.form_submit_button("Add user", type="primary")
 if submitted:
     try:
-        with session_scope() as session:
+        with session_scope(immediate=True) as session:
             create_user(session, name, role, password)
         flash(f"Added {role} {name!r}.")
         st.rerun()
