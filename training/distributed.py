@@ -94,6 +94,22 @@ def rank_slice(batch_size: int, info: DistInfo) -> slice:
     return slice(info.rank * share, (info.rank + 1) * share)
 
 
+def gathered_rows(tensor: torch.Tensor, info: DistInfo) -> torch.Tensor:
+    """Every rank's rows in rank order, this rank's own rows keeping their gradient.
+
+    No collective runs in the backward pass (gloo's all-to-all there, beside DDP's own gradient
+    all-reduce, corrupted memory on CPU). Every rank computes the same global loss; the gradient
+    reaching its own rows is that loss's gradient through them, so scaling the loss by the world
+    size before DDP averages the ranks' gradients gives the one-process gradient.
+    """
+    if not info.enabled:
+        return tensor
+    parts = [torch.empty_like(tensor) for _ in range(info.world_size)]
+    dist.all_gather(parts, tensor.detach().contiguous())
+    parts[info.rank] = tensor
+    return torch.cat(parts)
+
+
 def mean_over_ranks(value: torch.Tensor, info: DistInfo) -> torch.Tensor:
     """The mean of a scalar over all ranks (for logging the global loss)."""
     if not info.enabled:

@@ -57,7 +57,9 @@ class VisualEncoder(nn.Module):
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.trunk((images - self.mean) / self.std)
+        # contiguous: a channels-last batch (frames permuted from H x W x 3) made the CPU convolution
+        # backward of torch 2.11 corrupt the heap ("double free or corruption") on this project's machines
+        return self.trunk(((images - self.mean) / self.std).contiguous())
 
 
 class AudioEncoder(nn.Module):

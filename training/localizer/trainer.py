@@ -8,7 +8,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
-from torch.distributed.nn.functional import all_gather
 
 from core.localizer.builder import build_localizer
 from core.localizer.config import LocalizerConfig
@@ -16,8 +15,8 @@ from core.localizer.dataset import Annotations, ClipSet, oracle_mask
 from core.localizer.losses import localization_loss
 from core.localizer.network import EmbeddingStep, Localizer, similarity_maps
 from core.localizer.predictor import pick_device
-from training.distributed import (DistInfo, init_distributed, mean_over_ranks, rank_slice, shutdown,
-                                  wrap_model)
+from training.distributed import (DistInfo, gathered_rows, init_distributed, mean_over_ranks, rank_slice,
+                                  shutdown, wrap_model)
 from training.progress import JobProgress
 
 Progress = Callable[[int, int, float], None] | None
@@ -79,13 +78,6 @@ def clip_spectrograms(model: Localizer, waveforms: np.ndarray, chunk: int = 64) 
                       for i in range(0, len(waveforms), chunk)])
 
 
-def _gathered(tensor: torch.Tensor, info: DistInfo) -> torch.Tensor:
-    """Every process's rows in rank order; gradients flow back to each process's own rows."""
-    if not info.enabled:
-        return tensor
-    return torch.cat(all_gather(tensor))
-
-
 def train_localizer(config: LocalizerConfig, clips: ClipSet, settings: TrainSettings,
                     oracle: dict[str, Annotations] | None = None, progress: Progress = None,
                     init_state: dict | None = None) -> TrainResult:
@@ -136,12 +128,12 @@ def _train(config: LocalizerConfig, clips: ClipSet, settings: TrainSettings, ora
                 pixels, box_masks = pixels.flip(-1), box_masks.flip(-1)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda"):
                 visual, audio = step_module(pixels, spectrograms[mine].to(device))
-            maps = similarity_maps(_gathered(audio.float(), info), _gathered(visual.float(), info))
+            maps = similarity_maps(gathered_rows(audio.float(), info), gathered_rows(visual.float(), info))
             has_oracle = torch.from_numpy(labelled[index]).to(device)
             loss_config = warmup_loss if result.steps < settings.warmup_epochs * per_epoch else config.loss
             loss = localization_loss(maps, loss_config, box_masks if has_oracle.any() else None, has_oracle)
             optimiser.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss * info.world_size).backward()  # see gathered_rows: DDP averages over ranks
             optimiser.step()
             result.steps += 1
             seen += len(index)
