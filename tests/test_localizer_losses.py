@@ -67,6 +67,50 @@ def test_positives_only_has_easy_negatives_only():
     assert loss.item() == pytest.approx(expected, abs=1e-4)
 
 
+def test_thesis_form_averages_the_easy_negatives_over_the_batch():
+    # three clips, cross maps constant 0.1, and 0.3 for every audio against image 2
+    own = torch.tensor([[0.95, 0.0], [0.0, 0.0]])
+    maps = torch.full((3, 3, 2, 2), 0.1)
+    maps[:, 2] = 0.3
+    for i in range(3):
+        maps[i, i] = own
+    loss = localization_loss(maps, LossConfig(variant="positives-only", tau=0.003))
+    easy = [(0.1 + 0.3) / 2, (0.1 + 0.3) / 2, (0.1 + 0.1) / 2]
+    expected = sum(softplus(n - 0.95) for n in easy) / 3
+    assert loss.item() == pytest.approx(expected, abs=1e-4)
+
+
+def _one_hot_batch(size: int, audio_blind: bool) -> torch.Tensor:
+    """(size, size, 4, 4) maps: every own map one-hot; cross maps the same (an audio-blind model)
+    or all zero (audio-specific)."""
+    one_hot = torch.zeros(4, 4)
+    one_hot[1, 2] = 1.0
+    if audio_blind:
+        return one_hot.expand(size, size, 4, 4).clone()
+    maps = torch.zeros(size, size, 4, 4)
+    maps[range(size), range(size)] = one_hot
+    return maps
+
+
+def test_infonce_form_pools_easy_negatives_over_their_positive_region():
+    # released LVS code: an audio-blind one-hot map is no better than chance among the B clips
+    size, t = 8, 0.5
+    config = LossConfig(tau=0.003, form="infonce", temperature=t)
+    blind = localization_loss(_one_hot_batch(size, True), config)
+    specific = localization_loss(_one_hot_batch(size, False), config)
+    # logits: P = 1, hard = 0, easy = 1 (blind: the other map's hot cell) or 0 (specific)
+    assert blind.item() == pytest.approx(math.log(size + math.exp(-1 / t)), abs=1e-4)
+    assert specific.item() == pytest.approx(math.log(1 + size * math.exp(-1 / t)), abs=1e-4)
+
+
+def test_thesis_form_barely_penalises_an_audio_blind_map():
+    # the spatial-mean easy term of an audio-blind one-hot map is 1 / hw: the collapse the
+    # "infonce" form's pooling prevents (bench/localizer/RESULTS.md)
+    config = LossConfig(tau=0.003)
+    gap = localization_loss(_one_hot_batch(8, True), config) - localization_loss(_one_hot_batch(8, False), config)
+    assert gap.item() == pytest.approx(softplus(1 / 16 - 1.0) - softplus(-1.0), abs=1e-4)
+
+
 def test_oracle_clips_mix_with_unlabelled_ones():
     own_0 = [[0.95, 0.0], [0.0, 0.0]]  # unlabelled: the tri-map finds cell (0, 0)
     own_1 = [[0.95, 0.0], [0.0, 0.6]]  # labelled: the person boxed cell (1, 1) only

@@ -1,5 +1,5 @@
-"""Where a localizer's heatmaps peak on clips with boxes (inside the truth or not, at which cells)
-and how sparse they are.
+"""Where a localizer's heatmaps peak on clips with boxes (inside the truth or not, at which cells),
+how sparse they are, and how much of each map the tri-map's pseudo masks take.
 
 Usage: python bench/localizer/peaks.py --data DIR --checkpoint CKPT [CKPT ...] [--out peaks.json]
 """
@@ -11,9 +11,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from core.localizer.dataset import load_clip_set
+from core.localizer.config import LossConfig
+from core.localizer.dataset import grid_mask, load_clip_set
 from core.localizer.heatmaps import upsample
+from core.localizer.losses import soft_threshold
 from core.localizer.metrics import EVAL_SIZE, binarised_prediction, consensus_mask
 from training.localizer.evaluation import predicted_heatmaps
 from training.localizer.loading import load_predictor
@@ -33,7 +36,22 @@ def peak_statistics(heatmaps: np.ndarray, annotations: list) -> dict:
             "peak_cell_counts": cells.reshape(heatmaps.shape[1:]).tolist(), "clips": len(heatmaps),
             "share_of_cells_below_0.001": float((heatmaps < 1e-3).mean()),
             "cells_above_0.5_per_map": float((heatmaps > 0.5).sum((1, 2)).mean()),
-            "median_binarised_area": float(np.mean([binarised_prediction(h).mean() for h in heatmaps]))}
+            "median_binarised_area": float(np.mean([binarised_prediction(h).mean() for h in heatmaps])),
+            **pseudo_mask_shares(heatmaps, annotations)}
+
+
+def pseudo_mask_shares(heatmaps: np.ndarray, annotations: list, loss: LossConfig = LossConfig()) -> dict:
+    """Share of map cells the tri-map calls positive (S > eps_p), ignored and negative (S < eps_n),
+    the soft masks' shares, S quantiles, and the share of cells the first annotator's boxes cover."""
+    maps = torch.from_numpy(heatmaps)
+    truth = np.stack([grid_mask(boxes[0], heatmaps.shape[-1]) for boxes in annotations])
+    return {"share_above_eps_p": float((heatmaps > loss.eps_p).mean()),
+            "share_ignored": float(((heatmaps >= loss.eps_n) & (heatmaps <= loss.eps_p)).mean()),
+            "share_below_eps_n": float((heatmaps < loss.eps_n).mean()),
+            "soft_positive_share": float(soft_threshold(maps, loss.eps_p, loss.tau).mean()),
+            "soft_negative_share": float((1 - soft_threshold(maps, loss.eps_n, loss.tau)).mean()),
+            "s_quantiles_1_10_50_90_99": np.percentile(heatmaps, [1, 10, 50, 90, 99]).round(4).tolist(),
+            "truth_cell_share": float(truth.mean())}
 
 
 def main() -> None:
@@ -52,7 +70,8 @@ def main() -> None:
         print(f"{Path(checkpoint).stem}: peak in box {stats['peak_in_box']:.3f}, "
               f"box hotter than rest {stats['box_hotter_than_rest']:.3f}, "
               f"cells < 0.001 {stats['share_of_cells_below_0.001']:.3f}, "
-              f"median-binarised area {stats['median_binarised_area']:.3f}")
+              f"median-binarised area {stats['median_binarised_area']:.3f}, "
+              f"S > eps_p {stats['share_above_eps_p']:.3f} (truth covers {stats['truth_cell_share']:.3f})")
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=1))
 

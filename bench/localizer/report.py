@@ -1,8 +1,12 @@
-"""Markdown table of the eval_<variant>.json files that ablation.sh writes (pasted into RESULTS.md)."""
+"""Markdown table of the eval_<variant>.json files that ablation.sh writes (pasted into RESULTS.md).
+
+Usage: python bench/localizer/report.py [FOLDER]   (default: bench/localizer)
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -32,4 +36,4 @@ def ablation_table(folder: Path = HERE) -> str:
 
 
 if __name__ == "__main__":
-    print(ablation_table())
+    print(ablation_table(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE))

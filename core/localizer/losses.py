@@ -21,12 +21,18 @@ def soft_threshold(maps: torch.Tensor, eps: float, tau: float) -> torch.Tensor:
     return torch.sigmoid((maps - eps) / tau)
 
 
-def easy_negatives(maps: torch.Tensor) -> torch.Tensor:
-    """(B, B-1): spatial mean of S_{i->j} for every j != i (the other clips of the batch)."""
+def easy_negatives(maps: torch.Tensor, config: LossConfig | None = None) -> torch.Tensor:
+    """(B, B-1): S_{i->j} of every other clip j != i of the batch pooled to one value: its spatial
+    mean (5.3.4), or for the "infonce" form its mean over its own soft positive region
+    sigmoid((S_{i->j} - eps_p) / tau), as the released LVS code pools them."""
     size = maps.shape[0]
-    means = maps.flatten(2).mean(2)
+    if config is not None and config.form == "infonce":
+        weights = soft_threshold(maps, config.eps_p, config.tau)
+        pooled = masked_mean(weights.flatten(0, 1), maps.flatten(0, 1)).view(size, size)
+    else:
+        pooled = maps.flatten(2).mean(2)
     off_diagonal = ~torch.eye(size, dtype=torch.bool, device=maps.device)
-    return means[off_diagonal].view(size, size - 1)
+    return pooled[off_diagonal].view(size, size - 1)
 
 
 def pseudo_masks(own: torch.Tensor, config: LossConfig) -> tuple[torch.Tensor, torch.Tensor]:
@@ -50,6 +56,8 @@ def contrastive_loss(positive: torch.Tensor, hard: torch.Tensor, easy: torch.Ten
     t = config.temperature
     has_hard = torch.ones_like(positive, dtype=torch.bool) if has_hard is None else has_hard
     if config.form == "thesis":
+        # 5.3.4 writes a sum over j != i; trained from scratch at batch 32 that sum (31 spatial
+        # means against one P in [0, 1]) drives every map to 0 (bench/localizer/RESULTS.md)
         negative = torch.where(has_hard, hard, torch.zeros_like(hard)) + easy.mean(1)
         return F.softplus((negative - positive) / t).mean()  # = -log(e^P / (e^P + e^N))
     if config.form == "infonce":
@@ -76,7 +84,7 @@ def localization_loss(maps: torch.Tensor, config: LossConfig, box_masks: torch.T
         neg_w = torch.where(chosen, 1 - box_masks, neg_w)
         has_hard = has_hard | labelled
     return contrastive_loss(masked_mean(pos_w, own), masked_mean(neg_w, own),
-                            easy_negatives(maps), config, has_hard)
+                            easy_negatives(maps, config), config, has_hard)
 
 
 def oracle_loss(maps: torch.Tensor, box_masks: torch.Tensor, config: LossConfig) -> torch.Tensor:

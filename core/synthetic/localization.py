@@ -1,5 +1,5 @@
 """Sound-source localisation clips: a sounding object (or a few of one class) among silent ones, in
-VGG-SS/VGG-Sound layout, with object sizes drawn from the real VGG-SS boxes."""
+VGG-SS/VGG-Sound layout, with object sizes and positions drawn from the real VGG-SS boxes."""
 
 from __future__ import annotations
 
@@ -85,6 +85,14 @@ class LocalizationClip:
 # VGG-SS test set (/work/shared/data/vggss/vggss.json, 5,158 clips: median 0.253, quartiles 0.121
 # and 0.463); the ends are clipped so that an object stays visible and fits with its sway.
 VGGSS_AREA_DECILES = (0.02, 0.054, 0.097, 0.146, 0.197, 0.253, 0.324, 0.406, 0.522, 0.677, 0.8)
+# Where the union of a clip's boxes sits in the real VGG-SS file: quantiles (0 %, 5 %, ..., 100 %)
+# of left / (1 - width) and top / (1 - height), i.e. 0 touches the left (top) edge and 1 the right
+# (bottom) one (boxes spanning 98 % of a side left out). A third of the real boxes touch an edge;
+# objects placed uniformly inside a padded frame were more centred than that.
+VGGSS_X_POSITION = (0.0, 0.014, 0.096, 0.194, 0.27, 0.333, 0.381, 0.417, 0.447, 0.473, 0.498,
+                    0.52, 0.547, 0.576, 0.614, 0.657, 0.714, 0.781, 0.871, 0.95, 1.0)
+VGGSS_Y_POSITION = (0.0, 0.004, 0.054, 0.14, 0.214, 0.285, 0.348, 0.4, 0.444, 0.491, 0.531,
+                    0.574, 0.623, 0.678, 0.732, 0.795, 0.853, 0.915, 0.952, 0.977, 1.0)
 # How many instances of the sounding class VGG-SS boxes: 1 (89.5 %), 2 (7.5 %), 3 or more (3 %).
 INSTANCE_SHARES = (0.9, 0.07, 0.03)
 MIN_SIDE = 0.08  # share of the frame side below which a silent object is left out
@@ -96,6 +104,23 @@ FILL_CORRECTION = 1.3
 def area_share(rng: np.random.Generator) -> float:
     """An object-area share of the frame drawn from the VGG-SS distribution."""
     return float(np.interp(rng.random(), np.linspace(0.0, 1.0, len(VGGSS_AREA_DECILES)), VGGSS_AREA_DECILES))
+
+
+def relative_position(rng: np.random.Generator) -> tuple[float, float]:
+    """(x, y) placement of the sounding object drawn from the VGG-SS distribution: 0 at the
+    left / top edge, 1 at the right / bottom one."""
+    u = rng.random(2)
+    grid = np.linspace(0.0, 1.0, len(VGGSS_X_POSITION))
+    return float(np.interp(u[0], grid, VGGSS_X_POSITION)), float(np.interp(u[1], grid, VGGSS_Y_POSITION))
+
+
+def _corner_like_vggss(category: str, width: int, height: int, size: int, rng: np.random.Generator
+                       ) -> tuple[int, int]:
+    """Top-left corner of a width x height drawing that puts its tight (rest) box where VGG-SS
+    boxes sit; the drawing may cross the frame edge by its margin around the tight box."""
+    x1, y1, x2, y2 = shapes.draw_sprite(category, width, height).box
+    rx, ry = relative_position(rng)
+    return int(round(rx * (size - (x2 - x1)) - x1)), int(round(ry * (size - (y2 - y1)) - y1))
 
 
 def _object_size(category: str, share: float, size: int) -> tuple[int, int]:
@@ -125,9 +150,10 @@ def _fit(placed: list[tuple[int, int, int, int]], width: int, height: int, size:
     return tuple(int(v) for v in candidates[np.argmax(ok)]) if ok.any() else None
 
 
-def _place_all(sizes: list[tuple[int, int]], size: int, rng: np.random.Generator
-               ) -> list[tuple[int, int, int, int]] | None:
-    placed: list[tuple[int, int, int, int]] = []
+def _place_all(sizes: list[tuple[int, int]], size: int, rng: np.random.Generator,
+               placed: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]] | None:
+    """`placed` followed by a clear box for each of `sizes`, or None if one does not fit."""
+    placed = list(placed)
     for width, height in sizes:
         corner = _fit(placed, width, height, size, rng)
         if corner is None:
@@ -139,11 +165,15 @@ def _place_all(sizes: list[tuple[int, int]], size: int, rng: np.random.Generator
 def _layout(sounding: list[str], silent: list[str], size: int, rng: np.random.Generator
             ) -> tuple[list[tuple[int, int, int, int]], list[str]]:
     """(left, top, width, height) boxes and categories of what is drawn: the sounding instances
-    (together covering a VGG-SS-like share of the frame, shrunk until they fit), then every silent
-    object that still fits (each drawn from the same area distribution, shrunk or left out)."""
+    (together covering a VGG-SS-like share of the frame, shrunk until they fit; the first placed as
+    VGG-SS boxes are), then every silent object that still fits (each drawn from the same area
+    distribution, shrunk or left out)."""
     share = FILL_CORRECTION * area_share(rng) / len(sounding)
     sizes = [_object_size(name, share, size) for name in sounding]
-    while (placed := _place_all(sizes, size, rng)) is None:
+    while True:
+        first = (*_corner_like_vggss(sounding[0], *sizes[0], size, rng), *sizes[0])
+        if (placed := _place_all(sizes[1:], size, rng, [first])) is not None:
+            break
         sizes = [(max(8, int(w * 0.9)), max(4, int(h * 0.9))) for w, h in sizes]
     drawn = list(sounding)
     for name in silent:
