@@ -82,3 +82,21 @@ def test_human_fix_stays_in_memory_and_is_not_moved():
     result = correct_sequentially(predict, [TileInput(torch.zeros(3, 64, 64), shapes, fixed)], window=64)[0]
     assert len(calls) == 1 and np.allclose(result.matrices[0], np.eye(3))
     assert calls[0][0][28:36, 20 - 10:24 - 10].sum() == 32
+
+
+def test_second_pass_composes_phi_on_its_own_output_and_memory_sees_the_result():
+    """passes=2 (iterative error feedback): t = t_2 t_1, and the next instance's M holds t . y."""
+    shapes = [rect(10, 28, 14, 36), rect(40, 28, 44, 36)]
+    seen = []
+
+    def predict(x: torch.Tensor) -> torch.Tensor:
+        seen.append(x[:, [3, 4]].clone())
+        return torch.tensor([[0.125, 0.0, 0.0]]).repeat(len(x), 1)  # 4 px right at a 32 px half-window
+
+    result = correct_sequentially(predict, [TileInput(torch.zeros(3, 64, 64), shapes)], window=64, passes=2)[0]
+    assert len(seen) == 4  # two passes for each of the two steps
+    assert np.allclose(result.matrices[0][:2, 2], [8.0, 0.0]) and np.allclose(result.matrices[1][:2, 2], [8.0, 0.0])
+    # pass 2 of step 1 sees the instance once moved: window centred at (16, 32), mask at x 14..18
+    assert seen[1][0, 0][28:36, 14 - (16 - 32):18 - (16 - 32)].sum() == 32
+    # step 2 (window origin (10, 0)) sees instance 0 twice moved, at x 18..22
+    assert seen[2][0, 1][28:36, 8:12].sum() == 32

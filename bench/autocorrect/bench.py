@@ -1,7 +1,7 @@
 """AutoCorrect benchmark: accuracy on held-out tiles, Table 3.1 ablations, CPU/GPU speed.
 
 Usage (see RESULTS.md for the exact runs):
-  python bench/autocorrect/bench.py accuracy --checkpoint CKPT --data DIR [--data DIR ...] --out JSON [--threads 1]
+  python bench/autocorrect/bench.py accuracy --checkpoint CKPT --data DIR [--data DIR ...] [--passes N ...] --out JSON [--threads 1]
   python bench/autocorrect/bench.py speed --checkpoint CKPT --data DIR --out JSON [--device cpu] [--threads 1]
 """
 
@@ -25,16 +25,19 @@ from core.autocorrect.windows import image_to_float  # noqa: E402
 from training.autocorrect.evaluate import evaluate_directory  # noqa: E402
 
 
-def accuracy(checkpoints: list[str], datas: list[str], device: str | None) -> list[dict]:
-    """eval JSON per (checkpoint, data) pair, without the per-threshold noise."""
+def accuracy(checkpoints: list[str], datas: list[str], device: str | None,
+             passes: list[int] | None = None) -> list[dict]:
+    """eval JSON per (checkpoint, data, passes), without the per-threshold noise."""
     rows = []
     for checkpoint in checkpoints:
         for data in datas:
-            result = evaluate_directory(checkpoint, data, device)
-            rows.append(result)
-            summary = {m: (round(result[m]["iou"], 4), round(result[m]["pck"]["5"], 4))
-                       for m in ("model", "noisy_input", "global_shift")}
-            print(Path(checkpoint).stem, Path(data).name, "(IoU, PCK@5):", summary, flush=True)
+            for count in passes or [None]:
+                result = evaluate_directory(checkpoint, data, device, count)
+                rows.append(result)
+                summary = {m: (round(result[m]["iou"], 4), round(result[m]["pck"]["5"], 4))
+                           for m in ("model", "noisy_input", "global_shift")}
+                print(Path(checkpoint).stem, Path(data).name, f"passes {result['passes']}", "(IoU, PCK@5):",
+                      summary, flush=True)
     return rows
 
 
@@ -73,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     acc = sub.add_parser("accuracy")
     acc.add_argument("--checkpoint", action="append", required=True)
     acc.add_argument("--data", action="append", required=True)
+    acc.add_argument("--passes", type=int, action="append", default=None,
+                     help="Phi applications per instance (repeat to compare; default: the checkpoint's)")
     spd = sub.add_parser("speed")
     spd.add_argument("--checkpoint", required=True)
     spd.add_argument("--data", required=True)
@@ -84,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.what == "accuracy":
-        out = accuracy(args.checkpoint, args.data, args.device)
+        out = accuracy(args.checkpoint, args.data, args.device, args.passes)
     else:
         out = speed(args.checkpoint, args.data, args.device)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ class AutoCorrectConfig:
     reference_size: int = 640
     max_rot_deg: float = 5.0
     output_scale: tuple[float, float, float] = (0.5, 0.5, 0.1)
+    passes: int = 1  # inference: Phi applied this many times per instance (>1: iterative error feedback)
 
     @property
     def in_channels(self) -> int:

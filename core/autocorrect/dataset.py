@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.autocorrect.memory_map import correction_order
+from core.autocorrect.memory_map import TileInput, correct_sequentially, correction_order
 from core.autocorrect.rasterize import Shape, render
 from core.autocorrect.se2 import se2_matrix, window_frame
 from core.autocorrect.windows import crop, image_to_float, window_centre
@@ -45,6 +46,15 @@ class Batch:
         return Batch(**{k: None if v is None else v[rows] for k, v in vars(self).items()})
 
 
+@dataclass
+class Layout:
+    """One inference run over a tile: where M showed each label, and in which order they were corrected."""
+
+    noisy: list[np.ndarray]  # per label: its perturbation g_j (M before j is corrected)
+    corrected: list[np.ndarray]  # per label: t_j g_j, where the network put it (M after)
+    rank: np.ndarray  # per label: its step in the correction order
+
+
 class TrainingTiles:
     """Tiles with their label masks rendered once; draws batches of perturbed samples."""
 
@@ -64,6 +74,26 @@ class TrainingTiles:
                       for i in range(len(t.shapes))]
         if not self.items:
             raise ValueError("no annotations to train on")
+        self.layouts: list[list[Layout]] | None = None  # None: earlier neighbours at their label
+
+    def follow_model(self, predict: Callable[[torch.Tensor], torch.Tensor], rng: np.random.Generator,
+                     rounds: int) -> None:
+        """From now on M shows what inference shows: the network's own corrections of earlier labels.
+
+        Each tile is perturbed `rounds` times and corrected sequentially by `predict` (eq. 3.4);
+        a sample then takes one of these runs: the labels corrected before its own at the place
+        the network put them, the later ones at their perturbed place.
+        """
+        noisy = [[[self.random_motion(rng, c) for c in cs] for cs in self.centroids] for _ in range(rounds)]
+        inputs = [TileInput(t.image, [s.moved(g) for s, g in zip(t.shapes, gs)])
+                  for gs_per_tile in noisy for t, gs in zip(self.tiles, gs_per_tile)]
+        results = correct_sequentially(predict, inputs, self.window, self.memory_map)
+        self.layouts = [[] for _ in self.tiles]
+        for n, (tile_input, result) in enumerate(zip(inputs, results)):
+            k, gs = n % len(self.tiles), noisy[n // len(self.tiles)][n % len(self.tiles)]
+            order = correction_order([s.centroid() for s in tile_input.shapes])
+            self.layouts[k].append(Layout(gs, [t @ g for t, g in zip(result.matrices, gs)],
+                                          np.argsort(order)))
 
     def random_motion(self, rng: np.random.Generator, centre: np.ndarray) -> np.ndarray:
         """A pixel-space perturbation g about `centre`: shift up to max_shift, turn up to max_rot."""
@@ -84,15 +114,14 @@ class TrainingTiles:
                      stack(drawn[1], "offset"), stack(drawn[0], "label"))
 
     def _view(self, rng: np.random.Generator, k: int, i: int, label: bool = False) -> dict:
-        """One sample: window on g . y_i, with the others in memory (earlier ones at their place)."""
+        """One sample: window on g . y_i, with the others in memory (eq. 3.4's M_{i-1})."""
         tile, masks, w = self.tiles[k], self.masks[k], self.window
         half, c = w / 2, self.centroids[k][i]
         g = self.random_motion(rng, c)
         label_centre = window_centre(c)
         centre = window_centre(g @ np.array([c[0], c[1], 1.0]))
-        motions = [g if j == i else (np.eye(3) if self.rank[k][j] < self.rank[k][i]
-                                     else self.random_motion(rng, self.centroids[k][j]))
-                   for j in range(len(masks))]
+        layout = self.layouts[k][rng.integers(len(self.layouts[k]))] if self.layouts else None
+        motions = [g if j == i else self._neighbour_motion(rng, k, i, j, layout) for j in range(len(masks))]
         planes = [crop(tile.image, centre, w), _sample(masks[i:i + 1], [g], centre, w)[0]]
         if self.memory_map:
             near = [j for j in range(len(masks)) if j != i and self._touches(k, j, motions[j], centre)]
@@ -104,6 +133,14 @@ class TrainingTiles:
         if label:
             view["label"] = _sample(masks[i:i + 1], [np.eye(3)], label_centre, w)[0]
         return view
+
+    def _neighbour_motion(self, rng: np.random.Generator, k: int, i: int, j: int, layout: Layout | None) -> np.ndarray:
+        """Where M shows label j while label i is corrected: earlier ones corrected, later ones perturbed."""
+        if layout is not None:
+            return layout.corrected[j] if layout.rank[j] < layout.rank[i] else layout.noisy[j]
+        if self.rank[k][j] < self.rank[k][i]:
+            return np.eye(3)  # a perfect earlier correction
+        return self.random_motion(rng, self.centroids[k][j])
 
     def _touches(self, k: int, j: int, motion: np.ndarray, centre: tuple[int, int]) -> bool:
         """Whether mask j of tile k, moved by `motion`, can reach the window at `centre`."""

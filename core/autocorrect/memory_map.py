@@ -64,21 +64,24 @@ def probe_motions(rng: np.random.Generator, max_shift: float, max_rot: float) ->
 
 def correct_sequentially(predict: Callable[[torch.Tensor], torch.Tensor], tiles: list[TileInput],
                          window: int, memory_map: bool = True, probes: float = 0.0,
-                         max_rot: float = 0.0, seed: int = 0) -> list[TileResult]:
+                         max_rot: float = 0.0, seed: int = 0, passes: int = 1) -> list[TileResult]:
     """Correct every tile's instances one at a time; step k of all tiles is one forward pass.
 
     M_i = M_{i-1} + t_i . y_i - y_{i+1} (eq. 3.4): the current shape list is the memory, with the
     corrected ones at their corrected place. With `probes` > 0 each instance is also corrected
     from two copies perturbed by up to `probes` px / `max_rot` rad, and the mean vertex distance
-    between the two corrected copies is its uncertainty.
+    between the two corrected copies is its uncertainty. With `passes` > 1, Phi is applied again
+    to its own output (same memory) and the corrections are composed: iterative error feedback
+    (Carreira et al. 2016, cited in the thesis' related work), not part of chapter 3's method.
     """
     rng = np.random.default_rng(seed)
     current = [[t.fixed.get(j, s) for j, s in enumerate(t.shapes)] for t in tiles]
     results = [TileResult([np.eye(3) for _ in t.shapes], [None] * len(t.shapes)) for t in tiles]
     orders = [[i for i in correction_order([s.centroid() for s in t.shapes]) if i not in t.fixed]
               for t in tiles]
+    memory = (lambda k: current[k]) if memory_map else (lambda k: None)
     for step in range(max((len(o) for o in orders), default=0)):
-        jobs, inputs, frames = [], [], []
+        jobs, requests = [], []
         for k, (tile, order) in enumerate(zip(tiles, orders)):
             if step >= len(order):
                 continue
@@ -89,23 +92,31 @@ def correct_sequentially(predict: Callable[[torch.Tensor], torch.Tensor], tiles:
                 centre = shape.centroid()
                 moves += [compose(se2_matrix(centre[0], centre[1], 0), m, se2_matrix(-centre[0], -centre[1], 0))
                           for m in probe_motions(rng, probes, max_rot)]
-            for move in moves:
-                x, centre = window_input(tile.image, shape.moved(move), current[k] if memory_map else None,
-                                         i, window)
-                inputs.append(x)
-                frames.append((centre, move))
-            jobs.append((k, i, len(moves)))
-        params = predict(torch.stack(inputs)).float()
-        matrices = params_to_matrices(params.cpu()).double().numpy()
-        cursor = 0
-        for k, i, count in jobs:
-            corrections = [normalised_to_pixels(matrices[cursor + n], frames[cursor + n][0], window)
-                           @ frames[cursor + n][1] for n in range(count)]
-            cursor += count
+            requests += [(tile.image, shape.moved(move), memory(k), i) for move in moves]
+            jobs.append((k, i, moves))
+        found, cursor = pixel_corrections(predict, requests, window), 0
+        for k, i, moves in jobs:
+            corrections = [t @ move for t, move in zip(found[cursor:cursor + len(moves)], moves)]
+            cursor += len(moves)
             results[k].matrices[i] = corrections[0]
-            if count == 3:
+            if len(corrections) == 3:
                 v = current[k][i].vertices()
                 a, b = (v @ c[:2, :2].T + c[:2, 2] for c in corrections[1:])
                 results[k].uncertainty[i] = float(np.hypot(*(a - b).T).mean())
-            current[k][i] = current[k][i].moved(corrections[0])
+        for _ in range(passes - 1):
+            requests = [(tiles[k].image, current[k][i].moved(results[k].matrices[i]), memory(k), i)
+                        for k, i, _ in jobs]
+            for (k, i, _), t in zip(jobs, pixel_corrections(predict, requests, window)):
+                results[k].matrices[i] = t @ results[k].matrices[i]
+        for k, i, _ in jobs:
+            current[k][i] = current[k][i].moved(results[k].matrices[i])
     return results
+
+
+def pixel_corrections(predict: Callable[[torch.Tensor], torch.Tensor],
+                      requests: list[tuple[torch.Tensor, Shape, list[Shape] | None, int]],
+                      window: int) -> list[np.ndarray]:
+    """Phi's pixel-space correction for each (image, shape, memory shapes or None, own index), one pass."""
+    inputs, centres = zip(*(window_input(image, shape, shapes, i, window) for image, shape, shapes, i in requests))
+    matrices = params_to_matrices(predict(torch.stack(inputs)).float().cpu()).double().numpy()
+    return [normalised_to_pixels(m, centre, window) for m, centre in zip(matrices, centres)]

@@ -51,10 +51,14 @@ class AutoCorrectPredictor:
                 outs.append(self.model(chunk.to(self.device, non_blocking=True)).float().cpu())
         return torch.cat(outs)
 
-    def correct(self, tiles: list[TileInput], uncertainty: bool = True, seed: int = 0) -> list[TileResult]:
-        """Pixel-space corrections (and, with `uncertainty`, the two-probe disagreement) per instance."""
+    def correct(self, tiles: list[TileInput], uncertainty: bool = True, seed: int = 0,
+                passes: int | None = None) -> list[TileResult]:
+        """Pixel-space corrections (and, with `uncertainty`, the two-probe disagreement) per instance.
+
+        `passes` (default: the config's) > 1 re-applies Phi to its own output (iterative error feedback).
+        """
         size = max(max(t.image.shape[1:]) for t in tiles) if tiles else 0
         probes = 0.5 * min(self.max_shift(size), self.max_shift(640)) if uncertainty else 0.0
         return correct_sequentially(self._forward, tiles, self.config.window, self.config.memory_map,
                                     probes=probes, max_rot=np.radians(self.config.max_rot_deg) / 2,
-                                    seed=seed)
+                                    seed=seed, passes=passes or self.config.passes)

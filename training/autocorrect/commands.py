@@ -28,6 +28,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--init", type=Path, default=None,
                         help="start from this checkpoint's weights (its JSON config is used)")
+    parser.add_argument("--model-memory", type=int, default=0, metavar="N",
+                        help="every N steps, rerun the network over the training tiles and show earlier "
+                             "labels in the memory map where it put them, as inference does (0: at their label)")
+    parser.add_argument("--model-memory-rounds", type=int, default=4,
+                        help="perturbed inference runs per tile at each --model-memory refresh")
     add_distributed_arguments(parser)
 
 

@@ -15,15 +15,20 @@ from core.autocorrect.predictor import AutoCorrectPredictor
 from core.autocorrect.windows import image_to_float
 
 
-def corrected_shapes(predictor: AutoCorrectPredictor, tiles: list[GeoTile], uncertainty: bool = False) -> list[list]:
+def corrected_shapes(predictor: AutoCorrectPredictor, tiles: list[GeoTile], uncertainty: bool = False,
+                     passes: int | None = None) -> list[list]:
     """Every tile's shapes after correction (all tiles corrected together, step by step)."""
     inputs = [TileInput(image_to_float(t.image), t.shapes) for t in tiles]
-    results = predictor.correct(inputs, uncertainty=uncertainty)
+    results = predictor.correct(inputs, uncertainty=uncertainty, passes=passes)
     return [[s.moved(m) for s, m in zip(t.shapes, r.matrices)] for t, r in zip(tiles, results)]
 
 
-def evaluate_directory(checkpoint: str | Path, data: str | Path, device: str | None = None) -> dict:
-    """{"model", "noisy_input", "global_shift"}: each {"iou", "pck", "instances"}; plus run facts."""
+def evaluate_directory(checkpoint: str | Path, data: str | Path, device: str | None = None,
+                       passes: int | None = None) -> dict:
+    """{"model", "noisy_input", "global_shift"}: each {"iou", "pck", "instances"}; plus run facts.
+
+    `passes` overrides the checkpoint config's number of Phi applications per instance.
+    """
     predictor = AutoCorrectPredictor.from_checkpoint(checkpoint, device)
     kind, tiles = load_generated(data, predictor.config.track_width_m)
     if any(t.truth is None for t in tiles):
@@ -31,7 +36,8 @@ def evaluate_directory(checkpoint: str | Path, data: str | Path, device: str | N
     truth = [t.truth for t in tiles]
     sizes = [t.image.shape[1:] for t in tiles]
     start = time.time()
-    corrected = corrected_shapes(predictor, tiles)
+    passes = passes or predictor.config.passes
+    corrected = corrected_shapes(predictor, tiles, passes=passes)
     seconds = time.time() - start
     shifted = [global_shift(t.shapes, t.truth, t.image.shape[1:],
                             int(np.ceil(predictor.max_shift(max(t.image.shape[1:])))))[0] for t in tiles]
@@ -42,7 +48,7 @@ def evaluate_directory(checkpoint: str | Path, data: str | Path, device: str | N
             result[name]["perturbed_only"] = score(_perturbed(shapes, tiles), _perturbed(truth, tiles), sizes)
     return {**result,
             "checkpoint": str(checkpoint), "model_version": predictor.version, "data": str(data),
-            "kind": kind, "tiles": len(tiles), "correct_seconds": round(seconds, 2)}
+            "kind": kind, "tiles": len(tiles), "passes": passes, "correct_seconds": round(seconds, 2)}
 
 
 def _perturbed(per_tile: list[list], tiles: list[GeoTile]) -> list[list]:

@@ -43,6 +43,8 @@ class TrainOptions:
     window: int | None = None
     threads: int | None = None
     init: Path | None = None  # start from these weights (their config comes with them)
+    model_memory: int = 0  # >0: every this many steps, M's earlier labels go where the network puts them
+    model_memory_rounds: int = 4  # inference runs per tile for each such refresh
 
 
 def predicted_matrices(model: torch.nn.Module, x: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
@@ -68,6 +70,17 @@ def batch_loss(model: torch.nn.Module, batch: Batch, loss: str, gated: bool, sca
     if loss == "consistency":
         return consistency_loss(*(rescale(m, scale) for m in (t1, batch.g1, t2, batch.g2))).mean()
     return joint_loss(t1, batch.g1, t2, batch.g2, batch.labels if gated else None, batch.clean, scale)
+
+
+def frozen_predictor(net: torch.nn.Module, device: torch.device, chunk: int = 256):
+    """Phi in eval mode without gradients, as inference runs it (CPU tensors in and out)."""
+    def predict(x: torch.Tensor) -> torch.Tensor:
+        net.eval()
+        with torch.no_grad():
+            out = torch.cat([net(part.to(device)).float().cpu() for part in x.split(chunk)])
+        net.train()
+        return out
+    return predict
 
 
 def model_config(options: TrainOptions, kind: str) -> tuple[AutoCorrectConfig, dict | None]:
@@ -121,7 +134,10 @@ def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo
     views = 1 if options.loss == "self" else 2
     losses, start = [], time.time()
     reporter = JobProgress.from_env() if info.is_main else None
+    net = model.module if info.enabled else model
     for step in range(steps):
+        if options.model_memory and step % options.model_memory == 0:
+            data.follow_model(frozen_predictor(net, device), rng, options.model_memory_rounds)
         batch = data.batch(rng, options.batch_size, views).subset(share).to(device)
         loss = batch_loss(model, batch, options.loss, step >= options.gate_after * steps, scale)
         optimiser.zero_grad()
@@ -136,12 +152,12 @@ def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo
     record = {"data": str(options.data), "kind": kind, "loss": options.loss, "steps": steps,
               "batch_size": options.batch_size, "processes": info.world_size, "rank": info.rank, "lr": options.lr,
               "seed": options.seed, "init": str(options.init) if options.init else None,
+              "model_memory": options.model_memory,
               "tiles": len(tiles), "instances": len(data.items), "verified": int(sum(data.clean)),
               "max_shift_px": max_shift, "loss_unit_px": round(loss_unit_px(max_shift, config.max_rot_deg), 2),
               "first_loss": float(np.mean(losses[:10])), "final_loss": float(np.mean(losses[-10:])),
               "seconds": round(time.time() - start, 1), "losses": losses}
     if info.is_main:
-        net = model.module if info.enabled else model
         save_checkpoint(options.out, {k: v.cpu() for k, v in net.state_dict().items()},
                         {"model": config.to_dict(), "train": {k: v for k, v in record.items() if k != "losses"}})
     return record
