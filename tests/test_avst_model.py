@@ -122,3 +122,17 @@ def test_training_offset_scores_are_the_predictors(tmp_path):
                                                 8, 31)
     assert trained.shape == (1, 31)
     assert torch.allclose(trained[0], torch.from_numpy(predictor.offset_scores(clip, 10, 8)), atol=1e-4)
+
+
+def test_stem_starts_with_still_and_change_filters():
+    """Half the 3D stem sees the middle frame; the other half is blind to a still scene but sees a one-frame flash."""
+    stem = build_avst(get_config("tiny", variant="enc-mp", **SMALL)).visual.stem[0]
+    torch.manual_seed(1)
+    still = torch.randn(1, 3, 1, 32, 32).expand(1, 3, 7, 32, 32).clone()
+    flash = still.clone()
+    flash[:, :, 3] += 1.0
+    half = stem.out_channels // 2
+    out_still, out_flash = stem(still), stem(flash)
+    assert out_still[:, :half].abs().mean() > 0.1
+    assert torch.allclose(out_still[:, half:, 1:-1], torch.zeros(()), atol=1e-5)  # frames with both neighbours
+    assert out_flash[:, half:, 3].abs().mean() > 0.1

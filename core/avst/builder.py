@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass, fields, replace
 VARIANTS = ("enc", "enc-mp", "dec")
 VIDEO_FPS = 25  # offsets are counted in frames at this rate (6.4.2)
 INPUT_STRIDE = 5  # the model sees every 5th frame, i.e. 5 fps
+# audio token i covers the 25 fps frames [5 i, 5 i + 5) of a window; its visual token is the middle one of
+# them, so that both tokens with time code i describe the same 0.2 s (an event there is heard and seen in i)
+FRAME_PHASE = INPUT_STRIDE // 2
 SAMPLE_RATE = 16000
 N_FFT = 320  # 6.A: FFT window 320, hop 40 at 16 kHz
 HOP = 40

@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 from core.avst.audio import LogSpectrogram
-from core.avst.builder import INPUT_STRIDE, MAX_FRAMES, MAX_OFFSET, MIN_FRAMES, SAMPLE_RATE, SPEC_PER_FRAME, VIDEO_FPS
+from core.avst.builder import (FRAME_PHASE, INPUT_STRIDE, MAX_FRAMES, MAX_OFFSET, MIN_FRAMES, SAMPLE_RATE,
+                               SPEC_PER_FRAME, VIDEO_FPS)
 
 PAD = MAX_OFFSET  # 25 fps frames of silence on both sides, so every offset has audio
 SAMPLES_PER_FRAME = SAMPLE_RATE // VIDEO_FPS
@@ -95,12 +96,12 @@ def load_clip(entry: SyncEntry, image_size: int, spectrogram: LogSpectrogram) ->
 def frames_to_input(frames: torch.Tensor) -> torch.Tensor:
     """uint8 (..., T, H, W, 3) -> normalised float (..., 3, T, H, W)."""
     x = frames.float().div(255).sub(0.45).div(0.225)
-    return x.movedim(-1, -4)
+    return x.movedim(-1, -4).contiguous()  # strided input crashed torch 2.11's CPU conv backward (localizer)
 
 
 def visual_window(clip: ClipArrays, start: int, length: int) -> torch.Tensor:
-    """Every 5th frame from 25 fps frame `start`: (3, length, S, S)."""
-    return frames_to_input(clip.frames[start: start + INPUT_STRIDE * length: INPUT_STRIDE])
+    """Every 5th frame of the window from 25 fps frame `start`, the middle one of each 0.2 s: (3, length, S, S)."""
+    return frames_to_input(clip.frames[start + FRAME_PHASE: start + INPUT_STRIDE * length: INPUT_STRIDE])
 
 
 def audio_window(clip: ClipArrays, start: int, offset: int, length: int) -> torch.Tensor:

@@ -38,12 +38,32 @@ class VisualEncoder(nn.Module):
             cin = cout
         self.stages = nn.Sequential(*stages)
         self.project = nn.Conv2d(cin, out_channels, 1)
+        init_transient_stem(self.stem[0])
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         x = self.stem(frames)
         b, c, t, h, w = x.shape
         x = self.project(self.stages(x.transpose(1, 2).reshape(b * t, c, h, w)))
         return x.reshape(b, t, *x.shape[1:]).transpose(1, 2)
+
+
+def init_transient_stem(conv: nn.Conv3d) -> None:
+    """Start half the 3D stem's filters on the middle input frame and half on its change from the frames beside it.
+
+    A sound event shows in a single 5 fps frame, and a random temporal kernel mostly averages frames,
+    so its response to a one-frame change is buried under the still scene. Each filter keeps its random
+    spatial kernel and its output variance; only the weights along time start shaped (still from scratch).
+    """
+    depth = conv.kernel_size[0]
+    still = torch.zeros(depth)
+    still[depth // 2] = 1.0
+    change = still.clone()
+    change[depth // 2 - 1] = change[depth // 2 + 1] = -0.5  # frame i minus the mean of frames i-1 and i+1
+    with torch.no_grad():
+        spatial = conv.weight[:, :, depth // 2].clone() * depth ** 0.5  # the fan-in shrinks by `depth`
+        half = conv.out_channels // 2
+        conv.weight.copy_(spatial[:, :, None] * still[None, None, :, None, None])
+        conv.weight[half:] = spatial[half:, :, None] * (change / change.norm())[None, None, :, None, None]
 
 
 class AudioEncoder(nn.Module):

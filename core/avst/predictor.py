@@ -12,8 +12,8 @@ import torch
 from core.avst.audio import LogSpectrogram
 from core.avst.builder import (INPUT_STRIDE, MAX_FRAMES, MAX_OFFSET, MIN_FRAMES, SPEC_PER_FRAME, VIDEO_FPS, AVSTConfig,
                                load_avst)
-from core.avst.dataset import (ClipArrays, SyncEntry, frames_to_input, inner_length, load_clip, max_length,
-                               offset_span)
+from core.avst.dataset import (ClipArrays, SyncEntry, inner_length, load_clip, max_length, offset_span,
+                               visual_window)
 from core.avst.evaluation import OFFSETS
 
 CURVE_WINDOW = 10  # input frames (2 s) per point of the score curve, moved 1 input frame at a time
@@ -73,7 +73,7 @@ class AVSTPredictor:
         # convolution's own padding, so the valid frames' features are unchanged
         full = self.config.max_frames
         frames = torch.zeros(1, 3, full, self.config.image_size, self.config.image_size)
-        frames[0, :, :length] = frames_to_input(clip.frames[start: start + INPUT_STRIDE * length: INPUT_STRIDE])
+        frames[0, :, :length] = visual_window(clip, start, length)
         span = offset_span(clip, start, length)
         padded = torch.zeros(1, span.shape[0], (full + 2 * MAX_OFFSET // INPUT_STRIDE) * INPUT_STRIDE * SPEC_PER_FRAME)
         padded[0, :, : span.shape[1]] = span
