@@ -126,6 +126,7 @@ def test_a_heartbeat_waits_out_a_job_that_holds_the_write_lock(database, monkeyp
 def test_params_become_flags():
     assert flags({"epochs": 2, "no_memory_map": True, "skip": False, "data": "/d", "x": None}) == \
         ["--epochs", "2", "--no-memory-map", "--data", "/d"]
+    assert flags({"stage1_epochs": 0, "lr": 0.0}) == ["--stage1-epochs", "0", "--lr", "0.0"]  # 0 == False
 
 
 def test_worker_runs_a_train_job_end_to_end_and_registers_the_version(database, tmp_path):

@@ -31,13 +31,16 @@ from training.verdict_control import ignore_verdicts
 
 
 def flags(params: dict) -> list[str]:
-    """{"epochs": 2, "no_memory_map": True, "data": "x"} -> ["--epochs", "2", "--no-memory-map", ...]."""
+    """{"epochs": 2, "no_memory_map": True, "data": "x"} -> ["--epochs", "2", "--no-memory-map", ...].
+
+    None and False leave the flag out; 0 is a value ("stage1_epochs": 0 -> "--stage1-epochs 0").
+    """
     out: list[str] = []
     for name, value in params.items():
         flag = "--" + name.replace("_", "-")
         if value is True:
             out.append(flag)
-        elif value not in (None, False):
+        elif value is not None and value is not False:  # not `in (None, False)`: 0 == False
             out += [flag, str(value)]
     return out
 
@@ -93,7 +96,7 @@ def _retrain(job_id: int, model: str, project_name: str, params: dict) -> int:
         cutoff = utcnow()
         data = verdict_data(model).build_training_set(session, project_id, _work_dir(job_id) / "data")
         if control:
-            data = ignore_verdicts(session, model, data)
+            data = ignore_verdicts(session, model, data, project_id)
     print(f"training data from verdicts up to {cutoff.isoformat()}: {data.counts} "
           f"({len(data.verdict_ids)} verdicts{'; verdicts ignored (control)' if control else ''})", flush=True)
     record_progress(job_id, metric={"training_data": data.counts})

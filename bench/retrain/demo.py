@@ -22,6 +22,13 @@ trains from scratch on the raw clips (tri-map loss), its predict job writes heat
 annotator boxes a batch of clips through the stage-2/3 services (the generator's true boxes, sound
 check Yes, a few No), the retrain uses the oracle loss on the boxed clips, and the control trains the
 same clips with every box dropped (tri-map only). Its steps live in bench/retrain/localizer_demo.py.
+
+`--model avst` runs it on a new sync project of generated clips, half of the evident ones imported with
+their audio 6-15 frames off: the parent is the bundled avst-demo checkpoint (its predict job writes the
+proposals), an annotator answers every clip through the sync-review services (evident and in sync,
+evident at its offset, uniform/ambient, no source), the retrain trains on the evident clips with the
+offset ones re-cut into sync, and the control trains on every verified clip as imported, taken as in
+sync (no category, no offset). Its steps live in bench/retrain/avst_demo.py.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import avst_demo  # noqa: E402  (bench/retrain/avst_demo.py, beside this script)
 import localizer_demo  # noqa: E402  (bench/retrain/localizer_demo.py, beside this script)
 
 BENCHMARK = {"items": 4, "size": 512}
@@ -45,29 +53,36 @@ FIRST_PARAMS = {"from_scratch": True, "steps": 1000, "batch_size": 16, "lr": 1e-
 RETRAIN_PARAMS = {"steps": 300, "batch_size": 16, "lr": 1e-4, "loss": "joint", "threads": 1,
                   "benchmark": BENCHMARK}
 SUMMARY = ("iou", "perturbed_only.iou", "pck.5",  # rows of the parent-vs-child table worth quoting
-           "ciou@0.5", "mean_ciou", "auc")
+           "ciou@0.5", "mean_ciou", "auc", "accuracy", "accuracy_general", "accuracy_speech")
+TRACK_HALF_WIDTH_M = 2.0  # half of core.autocorrect's track_width_m: how the railway masks are drawn
+PROJECTS = {"autocorrect": "demo-buildings", "localizer": "demo-localization", "avst": "demo-sync"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", choices=("autocorrect", "localizer"), default="autocorrect")
+    parser.add_argument("--model", choices=tuple(PROJECTS), default="autocorrect")
     parser.add_argument("--workdir", type=Path, required=True, help="fresh folder: database, data, models")
     parser.add_argument("--tiles", type=int, default=12)
     parser.add_argument("--size", type=int, default=512)
-    parser.add_argument("--seed", type=int, help="generator seed (default: 78 autocorrect, 80 localizer)")
+    parser.add_argument("--seed", type=int, help="generator seed (default: 78 autocorrect, 80 localizer, 82 avst)")
     parser.add_argument("--reviewed-tiles", type=int, default=9, help="tiles the annotator reviews")
     parser.add_argument("--match-iou", type=float, default=0.97,
                         help="a correction (or the input) this close to the truth is accepted (kept) as is")
-    parser.add_argument("--first-params", help="version 1's train job (JSON; default: the model's)")
+    parser.add_argument("--first-params", help="version 1's train job (JSON; default: the model's; "
+                                               "avst has none: its parent is the bundled checkpoint)")
     parser.add_argument("--params", help="the retrain job's params (JSON; default: the model's); "
                                          "the control adds \"ignore_verdicts\": true")
     parser.add_argument("--out", type=Path, help="write the results here (JSON)")
     localizer_demo.add_arguments(parser)
+    avst_demo.add_arguments(parser)
     args = parser.parse_args(argv)
-    localizer = args.model == "localizer"
-    args.seed = args.seed if args.seed is not None else (localizer_demo.SEED if localizer else 78)
-    args.first_params = args.first_params or json.dumps(localizer_demo.FIRST_PARAMS if localizer else FIRST_PARAMS)
-    args.params = args.params or json.dumps(localizer_demo.RETRAIN_PARAMS if localizer else RETRAIN_PARAMS)
+    seed, first, retrain = {"autocorrect": (78, FIRST_PARAMS, RETRAIN_PARAMS),
+                            "localizer": (localizer_demo.SEED, localizer_demo.FIRST_PARAMS,
+                                          localizer_demo.RETRAIN_PARAMS),
+                            "avst": (avst_demo.SEED, None, avst_demo.RETRAIN_PARAMS)}[args.model]
+    args.seed = args.seed if args.seed is not None else seed
+    args.first_params = args.first_params or (first and json.dumps(first))
+    args.params = args.params or json.dumps(retrain)
     return args
 
 
@@ -87,24 +102,31 @@ def main(argv: list[str] | None = None) -> int:
 
     upgrade_database()
     model = args.model
-    localizer = model == "localizer"
-    project_name = "demo-localization" if localizer else "demo-buildings"
+    project_name = PROJECTS[model]
+    make = {"autocorrect": _make_project, "localizer": localizer_demo.make_project,
+            "avst": avst_demo.make_project}[model]
     with session_scope() as session:
-        truth = (localizer_demo.make_project(session, project_name, args) if localizer
-                 else _make_project(session, project_name, args))
+        truth = make(session, project_name, args)
         annotator = create_user(session, "ann", Role.annotator, "password123")
         researcher = create_user(session, "rita", Role.researcher, "password123")
-    first = _run_job(researcher.id, model, project_name, json.loads(args.first_params))
-    if first["status"] != "succeeded":
-        return _finish(args, argv, {}, [first])
-    with session_scope() as session:
-        predict_job = promote_version(session, session.get(User, researcher.id),
-                                      get_project(session, project_name), first["version"]["id"]).id
-    run_worker(until_idle=True)  # the predict job: version 1's proposals
-    predict = _details(predict_job)
+    code = provenance()
+    if args.first_params is None:  # avst: the bundled checkpoint writes the proposals
+        first = None
+        with session_scope() as session:
+            predict_job = submit_job(session, session.get(User, researcher.id), model, "predict",
+                                     get_project(session, project_name), {}).id
+    else:
+        first = _run_job(researcher.id, model, project_name, json.loads(args.first_params))
+        if first["status"] != "succeeded":
+            return _finish(args, argv, {}, [first], code)
+        with session_scope() as session:
+            predict_job = promote_version(session, session.get(User, researcher.id),
+                                          get_project(session, project_name), first["version"]["id"]).id
+    run_worker(until_idle=True)  # the predict job: the parent's proposals
+    predict = job_summary(predict_job)
     if predict["status"] != "succeeded":  # the review would see no proposals
-        return _finish(args, argv, {}, [first, predict])
-    review = localizer_demo.review if localizer else _review
+        return _finish(args, argv, {}, [job for job in (first, predict) if job], code)
+    review = {"autocorrect": review_geo, "localizer": localizer_demo.review, "avst": avst_demo.review}[model]
     with session_scope() as session:
         actions = review(session, get_project(session, project_name), annotator, truth, args)
     print(f"verdicts: {dict(actions)}", flush=True)
@@ -116,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                 for p in (params, {**params, "ignore_verdicts": True})]
     print(f"jobs {jobs} submitted (retrain, control); running the worker", flush=True)
     run_worker(until_idle=True)
-    return _finish(args, argv, actions, [first, *(_details(job) for job in jobs)])
+    return _finish(args, argv, actions, [first or predict, *(job_summary(job) for job in jobs)], code)
 
 
 def _run_job(user_id: int, model: str, project_name: str, params: dict) -> dict:
@@ -132,10 +154,10 @@ def _run_job(user_id: int, model: str, project_name: str, params: dict) -> dict:
                             get_project(session, project_name), params).id
     print(f"job {job_id} submitted: {params}", flush=True)
     run_worker(until_idle=True)
-    return _details(job_id)
+    return job_summary(job_id)
 
 
-def _details(job_id: int) -> dict:
+def job_summary(job_id: int) -> dict:
     """`jobs show ID --json` plus the version's parent-vs-child rows worth quoting."""
     from annotation_db.engine import session_scope
     from annotation_db.models import ModelVersion
@@ -149,10 +171,24 @@ def _details(job_id: int) -> dict:
     return {**details, "summary": summary}
 
 
-def _finish(args, argv, actions: Counter, jobs: list[dict]) -> int:
-    """Print and save the results; 0 if all three jobs succeeded."""
+def provenance() -> dict:
+    """The bundled checkpoints' sha256 and the code's commit and uncommitted files now (both may change later)."""
+    import subprocess
+
+    from training.checkpoints import file_sha256
+
+    def git(*argv: str) -> str:
+        return subprocess.run(["git", *argv], cwd=REPO, capture_output=True, text=True).stdout.strip()
+
+    return {"bundled_checkpoints_sha256": {path.stem: file_sha256(path) for path in
+                                           sorted((REPO / "training" / "checkpoints").glob("*.pt"))},
+            "git_head": git("rev-parse", "HEAD"), "uncommitted": git("status", "--porcelain").splitlines()}
+
+
+def _finish(args, argv, actions: Counter, jobs: list[dict], code: dict) -> int:
+    """Print and save the results; 0 if all three jobs succeeded (version 1 or the predict job, retrain, control)."""
     result = {"command": "bench/retrain/demo.py " + " ".join(sys.argv[1:] if argv is None else argv),
-              "verdicts": dict(actions), "jobs": jobs}
+              **code, "verdicts": dict(actions), "jobs": jobs}
     print(json.dumps(result, indent=1))
     if args.out:
         args.out.write_text(json.dumps(result, indent=1) + "\n")
@@ -161,19 +197,26 @@ def _finish(args, argv, actions: Counter, jobs: list[dict]) -> int:
 
 def _make_project(session, name: str, args) -> dict[str, object]:
     """Generate and import the tiles; the truth per source id (raster CRS)."""
-    import geopandas as gpd
-
     from annotation_db.import_geo import import_geo
-    from core.synthetic.geo import KINDS, generate_geo
+    from core.synthetic.geo import generate_geo
 
     data = generate_geo(kind="buildings", tiles=args.tiles, size=args.size, seed=args.seed,
                         out=args.workdir / "generated")
     import_geo(session, name, "buildings", data / "rasters", data / "annotations.geojson")
-    truth = gpd.read_file(data / "truth.geojson").to_crs(KINDS["buildings"].crs)
+    return geo_truth(data, "buildings")
+
+
+def geo_truth(data: Path, kind: str) -> dict[str, object]:
+    """The generator's true geometry per source id, in the raster CRS (what the review services use)."""
+    import geopandas as gpd
+
+    from core.synthetic.geo import KINDS
+
+    truth = gpd.read_file(data / "truth.geojson").to_crs(KINDS[kind].crs)
     return {str(i): g for i, g in zip(truth["instance_id"], truth.geometry)}
 
 
-def _review(session, project, annotator, truth: dict, args) -> Counter:
+def review_geo(session, project, annotator, truth: dict, args) -> Counter:
     """Verdicts on the first `reviewed_tiles` tiles of the annotator's queue, via the page's services."""
     from annotation_db import geo_review as gr
 
@@ -221,8 +264,14 @@ def _move_onto(noisy, target) -> dict:
 
 
 def _iou(a, b) -> float:
+    """Area IoU; railway centrelines are compared as tracks (buffered to the ballast width)."""
+    a, b = _as_area(a), _as_area(b)
     union = a.union(b).area
     return a.intersection(b).area / union if union > 0 else 0.0
+
+
+def _as_area(geometry):
+    return geometry.buffer(TRACK_HALF_WIDTH_M) if geometry.geom_type.endswith("LineString") else geometry
 
 
 if __name__ == "__main__":

@@ -78,22 +78,22 @@ def build_training_set(session: Session, project_id: int, out_dir: Path) -> Verd
             continue
         held = is_held_out(project_id, f"clip:{truth.clip.id}")
         folder = heldout_dir if held else train_dir
-        (heldout if held else train).append(_write_in_sync(truth, folder))
+        (heldout if held else train).append(write_in_sync(truth, folder))
         if held:
             counts["held_out"] += 1
         else:
             counts["shifted" if truth.offset_frames else "positives"] += 1
             verdict_ids.append(truth.verdict.id)
     counts["unverified"] = _clip_count(session, project_id) - len(truths)
-    _write_index(train_dir, train)
-    _write_index(heldout_dir, heldout)
+    write_index(train_dir, train)
+    write_index(heldout_dir, heldout)
     if not heldout:
         shutil.rmtree(heldout_dir)
     return VerdictTrainingSet(train_dir=train_dir, heldout_dir=heldout_dir if heldout else None,
                               verdict_ids=verdict_ids, counts=counts)
 
 
-def _write_in_sync(truth: SyncTruth, folder: Path) -> dict:
+def write_in_sync(truth: SyncTruth, folder: Path) -> dict:
     """The clip in folder/clips, its audio moved back by the offset people found; its sync.json row."""
     clip, source = truth.clip, Path(truth.clip.media_path)
     if truth.offset_frames:
@@ -106,7 +106,8 @@ def _write_in_sync(truth: SyncTruth, folder: Path) -> dict:
             "corrected_by_frames": -truth.offset_frames}
 
 
-def _write_index(folder: Path, rows: list[dict]) -> None:
+def write_index(folder: Path, rows: list[dict]) -> None:
+    """folder/sync.json, what `train|eval avst --data` read."""
     (folder / "sync.json").write_text(json.dumps(rows, indent=1))
 
 
