@@ -95,7 +95,7 @@ def _one_hot_batch(size: int, audio_blind: bool) -> torch.Tensor:
 def test_infonce_form_pools_easy_negatives_over_their_positive_region():
     # released LVS code: an audio-blind one-hot map is no better than chance among the B clips
     size, t = 8, 0.5
-    config = LossConfig(tau=0.003, form="infonce", temperature=t)
+    config = LossConfig(tau=0.003, form="infonce", temperature=t, easy_pool="positive")
     blind = localization_loss(_one_hot_batch(size, True), config)
     specific = localization_loss(_one_hot_batch(size, False), config)
     # logits: P = 1, hard = 0, easy = 1 (blind: the other map's hot cell) or 0 (specific)
@@ -109,6 +109,17 @@ def test_thesis_form_barely_penalises_an_audio_blind_map():
     config = LossConfig(tau=0.003)
     gap = localization_loss(_one_hot_batch(8, True), config) - localization_loss(_one_hot_batch(8, False), config)
     assert gap.item() == pytest.approx(softplus(1 / 16 - 1.0) - softplus(-1.0), abs=1e-4)
+
+
+def test_positive_pooling_makes_the_thesis_form_penalise_an_audio_blind_map():
+    # pooled over their own positive region, a blind map's easy negatives equal its positive:
+    # N = hard + 1 against P = 1, so the blind batch stays at softplus(0) while audio that tells
+    # clips apart reaches softplus(-1)
+    config = LossConfig(tau=0.003, easy_pool="positive")
+    blind = localization_loss(_one_hot_batch(8, True), config)
+    specific = localization_loss(_one_hot_batch(8, False), config)
+    assert blind.item() == pytest.approx(softplus(0.0), abs=1e-4)
+    assert specific.item() == pytest.approx(softplus(-1.0), abs=1e-4)
 
 
 def test_oracle_clips_mix_with_unlabelled_ones():

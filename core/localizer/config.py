@@ -42,6 +42,9 @@ class LossConfig:
     # term in the softmax denominator on its own with a temperature (the released LVS code).
     form: str = "thesis"
     temperature: float = 1.0
+    # How each other clip's map S_{i->j} becomes one easy negative: its spatial "mean" (5.3.4 as
+    # written), or its mean over its own soft "positive" region (the released LVS code)
+    easy_pool: str = "mean"
 
 
 @dataclass(frozen=True)

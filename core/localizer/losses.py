@@ -23,10 +23,10 @@ def soft_threshold(maps: torch.Tensor, eps: float, tau: float) -> torch.Tensor:
 
 def easy_negatives(maps: torch.Tensor, config: LossConfig | None = None) -> torch.Tensor:
     """(B, B-1): S_{i->j} of every other clip j != i of the batch pooled to one value: its spatial
-    mean (5.3.4), or for the "infonce" form its mean over its own soft positive region
+    mean (5.3.4), or with easy_pool="positive" its mean over its own soft positive region
     sigmoid((S_{i->j} - eps_p) / tau), as the released LVS code pools them."""
     size = maps.shape[0]
-    if config is not None and config.form == "infonce":
+    if config is not None and config.easy_pool == "positive":
         weights = soft_threshold(maps, config.eps_p, config.tau)
         pooled = masked_mean(weights.flatten(0, 1), maps.flatten(0, 1)).view(size, size)
     else:

@@ -38,6 +38,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-steps", type=int, help="stop after this many steps")
     parser.add_argument("--loss-form", choices=("thesis", "infonce"), default="thesis")
     parser.add_argument("--temperature", type=float, help="contrastive temperature (default: form's)")
+    parser.add_argument("--easy-negatives", choices=("mean", "positive"), default="mean",
+                        help="pool each other clip's map over all cells (5.3.4) or over its own positive "
+                             "region (released LVS code; keeps an audio-blind map from scoring well)")
     parser.add_argument("--visual-weights", help="local torchvision resnet18 weights for the visual stream")
     parser.add_argument("--half", action="store_true", help="store weights as float16 (smaller file)")
     parser.add_argument("--limit", type=int, help="use only the first N clips")
@@ -58,7 +61,8 @@ def train_config(args: argparse.Namespace) -> tuple[LocalizerConfig, dict | None
         config = LocalizerConfig.from_dict(meta["localizer"])
     else:
         config = named_config(args.config)
-    loss = replace(config.loss, variant=args.variant, form=args.loss_form, temperature=temperature)
+    loss = replace(config.loss, variant=args.variant, form=args.loss_form, temperature=temperature,
+                   easy_pool=args.easy_negatives)
     return replace(config, loss=loss), state
 
 
