@@ -159,3 +159,32 @@ def test_init_starts_from_the_parent_weights_and_config(sync_set, checkpoint, tm
         assert torch.allclose(child[name], parent[name], atol=1e-6)
     assert main(["train", "avst", "--data", str(sync_set), "--out", str(tmp_path / "x.pt"),
                  "--init", str(tmp_path / "missing.pt"), *SMALL]) == 2
+
+
+def test_stage0_scores_come_from_the_encoders_alone(sync_set):
+    """Stage 0's offset scores ignore the Transformer and head; changing them leaves the scores as they were."""
+    torch.manual_seed(0)
+    config = get_config("tiny", variant="dec")
+    clips = [load_clip(e, 64, LogSpectrogram(config.n_mels)) for e in read_sync_set(sync_set)]
+    frames, spans, length = stage2_batch(clips[:2], np.random.default_rng(0))
+    model = build_avst(config).eval()
+    with torch.no_grad():
+        before = model.encoder_offset_scores(frames, spans, length, 31)
+        for block in model.blocks:
+            block.ffn[0].weight.add_(1.0)
+        model.head[2].weight.mul_(-3.0)
+        after = model.encoder_offset_scores(frames, spans, length, 31)
+        transformer = model.offset_scores(frames, spans, length, 31)
+    assert before.shape == (2, 31) and torch.equal(before, after)
+    assert before.abs().max() <= 1 / 0.1 + 1e-4  # cosines over the temperature
+    assert not torch.allclose(transformer, before)
+
+
+def test_stage0_then_stage2_through_the_cli(sync_set, tmp_path):
+    out = tmp_path / "s0.pt"
+    assert main(["train", "avst", "--data", str(sync_set), "--out", str(out), "--variant", "enc-mp",
+                 "--epochs", "2", "--stage0-epochs", "1", "--stage1-epochs", "0", "--batch", "3", "--group", "3",
+                 "--lr", "1e-3", "--loss-log", str(tmp_path / "log.json"), *SMALL]) == 0
+    stages = [row["stage"] for row in json.loads((tmp_path / "log.json").read_text())["losses"]]
+    assert stages[0] == 0 and stages[-1] == 2 and sorted(set(stages)) == [0, 2]
+    assert load_checkpoint(out)[1]["train"]["stage0_epochs"] == 1

@@ -76,14 +76,15 @@ def init_distributed(device: torch.device) -> DistInfo:
     return info
 
 
-def wrap_model(model: torch.nn.Module, info: DistInfo, device: torch.device) -> torch.nn.Module:
+def wrap_model(model: torch.nn.Module, info: DistInfo, device: torch.device,
+               find_unused_parameters: bool = False) -> torch.nn.Module:
     """DDP (with synchronised batch norm on CUDA) when distributed; the model itself otherwise."""
     if not info.enabled:
         return model
     if device.type == "cuda":  # SyncBatchNorm runs on GPUs only; CPU ranks keep their own statistics
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     ids = [device.index or 0] if device.type == "cuda" else None
-    return DistributedDataParallel(model, device_ids=ids)
+    return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=find_unused_parameters)
 
 
 def rank_slice(batch_size: int, info: DistInfo) -> slice:

@@ -16,6 +16,9 @@ HOP = 40
 SPEC_PER_FRAME = SAMPLE_RATE // HOP // VIDEO_FPS  # 16 spectrogram columns per 25 fps frame
 MIN_FRAMES, MAX_FRAMES = 5, 30  # 6.A: 5 to 30 input frames at 5 fps
 MAX_OFFSET = 15
+# stage 0 (encoder warm-up) scores an offset by the mean per-instant cosine of the two encoders' features,
+# divided by this temperature
+ENCODER_TEMPERATURE = 0.1
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from core.avst.builder import INPUT_STRIDE, SPEC_PER_FRAME, AVSTConfig
+from core.avst.builder import ENCODER_TEMPERATURE, INPUT_STRIDE, SPEC_PER_FRAME, AVSTConfig
 from core.avst.encoders import AudioEncoder, VisualEncoder
 
 
@@ -142,6 +143,16 @@ class AVST(nn.Module):
         vis, vis_pad = self.embed_visual(visual.repeat_interleave(n_offsets, 0), t)
         aud, aud_pad = self.embed_audio(self.shifted_audio(span, length, n_offsets), t)
         return self.fuse(vis, vis_pad, aud, aud_pad)[0].reshape(b, n_offsets)
+
+    def encoder_offset_scores(self, frames: torch.Tensor, span: torch.Tensor, length: int, n_offsets: int
+                              ) -> torch.Tensor:
+        """Scores (B, n_offsets) from the encoders alone (stage 0): per instant, the cosine between the
+        frame's spatially max-pooled visual features and the audio token, averaged over the window."""
+        b = frames.shape[0]
+        visual = F.normalize(self.visual(frames)[:, :, :length].amax(dim=(3, 4)), dim=1)
+        audio = F.normalize(self.shifted_audio(span, length, n_offsets), dim=1)
+        cosine = (visual.repeat_interleave(n_offsets, 0) * audio).sum(1).mean(1)
+        return cosine.reshape(b, n_offsets) / ENCODER_TEMPERATURE
 
     def forward(self, frames: torch.Tensor, spec: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Scores (B,) of aligned (frames, spectrogram) pairs of the given lengths in input frames."""

@@ -25,7 +25,11 @@ class TrainConfig:
     """How one training run goes."""
 
     epochs: int = 10
-    stage1_epochs: int = 3  # epochs with negatives from other videos, then other offsets of the same video
+    # stage 0: encoder warm-up, each video's window against its own audio at every offset, scored by the
+    # encoders' per-instant cosine (no Transformer): from scratch, the Transformer's scores alone give the
+    # encoders no timing signal to start from (bench/avst/RESULTS.md)
+    stage0_epochs: int = 0
+    stage1_epochs: int = 3  # then epochs with negatives from other videos, then other offsets of the same video
     batch: int = 16  # videos per step (global: all processes together)
     group: int = 8  # videos per forward: k videos' pairs (stage 1), or k videos each at every offset (stage 2)
     lr: float = 1e-4  # 6.A: Adam, learning rate 1e-4
@@ -50,6 +54,7 @@ class CurriculumLoss(nn.Module):
 
     Stage 1: s_ij of k aligned pairs from k videos (other videos are the negatives). Stage 2: each
     video's window against its audio at every offset -15..15 (other offsets are the negatives).
+    Stage 0: the stage-2 batches scored by the encoders alone (`AVST.encoder_offset_scores`).
     """
 
     def __init__(self, model: nn.Module) -> None:
@@ -57,9 +62,9 @@ class CurriculumLoss(nn.Module):
         self.model = model
 
     def forward(self, stage: int, frames: torch.Tensor, audio: torch.Tensor, lengths) -> torch.Tensor:
-        if stage == 2:
-            scores = self.model.offset_scores(frames, audio, int(lengths), 2 * MAX_OFFSET + 1)
-            return offset_info_nce(scores, MAX_OFFSET)
+        if stage in (0, 2):
+            score = self.model.encoder_offset_scores if stage == 0 else self.model.offset_scores
+            return offset_info_nce(score(frames, audio, int(lengths), 2 * MAX_OFFSET + 1), MAX_OFFSET)
         vis, vis_pad = self.model.visual_tokens(frames, lengths)
         aud, aud_pad = self.model.audio_tokens(audio, lengths)
         return info_nce(self.model.score_matrix(vis, vis_pad, aud, aud_pad))
@@ -76,8 +81,8 @@ def load_training_clips(data: str | Path, model: AVSTConfig, all_categories: boo
 
 def curriculum_batches(clips: list[ClipArrays], cfg: TrainConfig, epoch: int, rng: np.random.Generator):
     """Steps of one epoch: (stage, cfg.groups groups), the same on every rank; a group is `group` videos."""
-    stage = 1 if epoch < cfg.stage1_epochs else 2
-    if stage == 2:  # clips long enough for a window with audio at every offset
+    stage = 0 if epoch < cfg.stage0_epochs else 1 if epoch < cfg.stage0_epochs + cfg.stage1_epochs else 2
+    if stage != 1:  # clips long enough for a window with audio at every offset
         clips = [c for c in clips if inner_length(c) >= MIN_FRAMES]
     order = [int(i) for i in rng.permutation(len(clips))]
     size = min(cfg.group, len(clips))
@@ -117,7 +122,8 @@ def _train(data, out, model_config: AVSTConfig, cfg: TrainConfig, info: DistInfo
     share = rank_slice(cfg.groups, info)
     model, model_config = initial_model(model_config, cfg)
     clips = load_training_clips(data, model_config, cfg.all_categories)
-    scorer = wrap_model(CurriculumLoss(model.to(cfg.device).train()), info, torch.device(cfg.device))
+    scorer = wrap_model(CurriculumLoss(model.to(cfg.device).train()), info, torch.device(cfg.device),
+                        find_unused_parameters=cfg.stage0_epochs > 0)  # stage 0 leaves the Transformer out
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     losses, step = [], 0
     reporter = JobProgress.from_env() if info.is_main else None
