@@ -23,9 +23,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", choices=VARIANTS, default="dec")
     parser.add_argument("--config", choices=sorted(CONFIGS), default="thesis")
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--stage0-epochs", type=int, default=0,
+    parser.add_argument("--stage0-epochs", type=int, default=None,
                         help="encoder warm-up epochs first: offsets of the same video scored by the encoders' "
-                             "per-instant cosine, without the Transformer")
+                             "per-instant cosine, without the Transformer (default: a fifth from scratch, "
+                             "none with --init)")
     parser.add_argument("--stage1-epochs", type=int, default=None,
                         help="epochs with negatives from other videos before same-video offsets (default: a third)")
     parser.add_argument("--batch", type=int, default=16, help="pairs per step (all processes together)")
@@ -58,7 +59,8 @@ def train(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     stage1 = args.stage1_epochs if args.stage1_epochs is not None else max(1, args.epochs // 3)
-    cfg = TrainConfig(epochs=args.epochs, stage0_epochs=args.stage0_epochs, stage1_epochs=stage1, batch=args.batch, group=args.group,
+    stage0 = args.stage0_epochs if args.stage0_epochs is not None else (0 if args.init else max(1, args.epochs // 5))
+    cfg = TrainConfig(epochs=args.epochs, stage0_epochs=stage0, stage1_epochs=stage1, batch=args.batch, group=args.group,
                       lr=args.lr, warmup_steps=args.warmup_steps, seed=args.seed, max_steps=args.max_steps,
                       max_minutes=args.max_minutes, device=_device(args.device),
                       all_categories=args.all_categories, init=args.init, longest=args.longest)
