@@ -74,7 +74,7 @@ def _train(job_id: int, model: str, project: str | None, parent_id: int | None,
     if status != 0:
         return status
     metrics = _evaluate(model, {"data": eval_data, "checkpoint": str(out)}) if eval_data else None
-    with session_scope() as session:
+    with session_scope(immediate=True) as session:
         version = register_version(
             session, model, out, project_id=_project_id(session, project), parent_id=parent_id,
             job_id=job_id, metrics=metrics)
@@ -117,7 +117,7 @@ def _retrain(job_id: int, model: str, project_name: str, params: dict) -> int:
         "from_scratch": from_scratch,
         "ignore_verdicts": control,
     }
-    with session_scope() as session:
+    with session_scope(immediate=True) as session:
         version = register_version(
             session, model, out, project_id=project_id, parent_id=parent.version_id if parent else None,
             job_id=job_id, metrics=metrics, data_cutoff=cutoff, verdict_ids=data.verdict_ids)

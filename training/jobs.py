@@ -71,7 +71,7 @@ def claim_next_job(worker: str) -> TrainingJob | None:
 def heartbeat(job_id: int) -> bool:
     """Record that the job's worker is alive; True if a cancel was asked for."""
     try:
-        with session_scope() as session:
+        with session_scope(immediate=True) as session:
             job = _job(session, job_id)
             job.heartbeat_at = utcnow()
             session.add(job)
@@ -83,7 +83,7 @@ def heartbeat(job_id: int) -> bool:
 def record_progress(job_id: int, step: int | None = None, total: int | None = None,
                     loss: float | None = None, metric: dict | None = None) -> None:
     """Store progress figures on the job row (None leaves a figure as it was)."""
-    with session_scope() as session:
+    with session_scope(immediate=True) as session:
         job = _job(session, job_id)
         if step is not None:
             job.progress_step = step
@@ -106,7 +106,7 @@ def _appended(history: list | None, point: list, cap: int = MAX_HISTORY) -> list
 def finish_job(job_id: int, status: JobStatus, error: str | None = None,
                produced_version_id: int | None = None) -> None:
     """Mark a job succeeded, failed or cancelled."""
-    with session_scope() as session:
+    with session_scope(immediate=True) as session:
         job = _job(session, job_id)
         job.status, job.finished_at, job.error = status, utcnow(), error
         if produced_version_id is not None:
