@@ -2,32 +2,35 @@
 
 Usage (see RESULTS.md for the exact runs):
   python bench/autocorrect/bench.py accuracy --checkpoint CKPT --data DIR [--data DIR ...] [--passes N ...] --out JSON [--threads 1]
-  python bench/autocorrect/bench.py speed --checkpoint CKPT --data DIR --out JSON [--device cpu] [--threads 1]
+  python bench/autocorrect/bench.py speed --checkpoint CKPT --data DIR|PACK --out JSON [--device cpu] [--threads 1]
+  python bench/autocorrect/bench.py pack --data DIR --out PACK.pkl   # tiles as arrays, for a machine without the geo stack
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import statistics
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from core.autocorrect.geo_io import load_generated  # noqa: E402
 from core.autocorrect.memory_map import TileInput  # noqa: E402
 from core.autocorrect.predictor import AutoCorrectPredictor  # noqa: E402
 from core.autocorrect.windows import image_to_float  # noqa: E402
-from training.autocorrect.evaluate import evaluate_directory  # noqa: E402
 
 
 def accuracy(checkpoints: list[str], datas: list[str], device: str | None,
              passes: list[int] | None = None) -> list[dict]:
     """eval JSON per (checkpoint, data, passes), without the per-threshold noise."""
+    from training.autocorrect.evaluate import evaluate_directory
+
     rows = []
     for checkpoint in checkpoints:
         for data in datas:
@@ -41,10 +44,12 @@ def accuracy(checkpoints: list[str], datas: list[str], device: str | None,
     return rows
 
 
-def speed(checkpoint: str, data: str, device: str | None, instances: int = 20, repeats: int = 11) -> dict:
-    """Median seconds for one tile of `instances` instances, and batched instances/s over all tiles."""
+def speed(checkpoint: str, data: str, device: str | None, instances: int = 20, repeats: int = 11,
+          copies: int = 1) -> dict:
+    """Median seconds for one tile of `instances` instances, and batched instances/s over all tiles
+    (each tile `copies` times, for batches the size a GPU wants)."""
     predictor = AutoCorrectPredictor.from_checkpoint(checkpoint, device)
-    _, tiles = load_generated(data, predictor.config.track_width_m)
+    tiles = load_tiles(data, predictor.config.track_width_m)
     big = max(tiles, key=lambda t: len(t.shapes))
     if len(big.shapes) < instances:
         raise ValueError(f"{data}: no tile with {instances} instances (largest has {len(big.shapes)})")
@@ -59,15 +64,32 @@ def speed(checkpoint: str, data: str, device: str | None, instances: int = 20, r
             predictor.correct(one, uncertainty=unc)
             times.append(time.perf_counter() - start)
         result[f"tile_median_s_{label}"] = statistics.median(times)
-        every = [TileInput(image_to_float(t.image), t.shapes) for t in tiles]
+        every = [TileInput(image_to_float(t.image), t.shapes) for t in tiles] * copies
         start = time.perf_counter()
         predictor.correct(every, uncertainty=unc)
         seconds = time.perf_counter() - start
-        result[f"batched_instances_per_s_{label}"] = sum(len(t.shapes) for t in tiles) / seconds
-    result["batched_tiles"] = len(tiles)
-    result["batched_instances"] = sum(len(t.shapes) for t in tiles)
+        result[f"batched_instances_per_s_{label}"] = sum(len(t.shapes) for t in every) / seconds
+    result["batched_tiles"] = len(tiles) * copies
+    result["batched_instances"] = sum(len(t.shapes) for t in tiles) * copies
     print(json.dumps(result), flush=True)
     return result
+
+
+def load_tiles(data: str | Path, track_width_m: float) -> list:
+    """Tiles (with .image and .shapes) of a generated directory, or of a pack written by `pack`."""
+    if str(data).endswith(".pkl"):
+        return [SimpleNamespace(image=image, shapes=shapes) for image, shapes in pickle.loads(Path(data).read_bytes())]
+    from core.autocorrect.geo_io import load_generated
+
+    return load_generated(data, track_width_m)[1]
+
+
+def pack(data: str, out: Path) -> None:
+    """Write the directory's tiles as (image, shapes) pairs, so `speed` runs without rasterio/geopandas."""
+    from core.autocorrect.geo_io import load_generated
+
+    _, tiles = load_generated(data)
+    out.write_bytes(pickle.dumps([(t.image, t.shapes) for t in tiles]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,17 +103,24 @@ def main(argv: list[str] | None = None) -> int:
     spd = sub.add_parser("speed")
     spd.add_argument("--checkpoint", required=True)
     spd.add_argument("--data", required=True)
+    spd.add_argument("--copies", type=int, default=1, help="batch each tile this many times")
+    pck = sub.add_parser("pack")
+    pck.add_argument("--data", required=True)
+    pck.add_argument("--out", type=Path, required=True)
     for p in (acc, spd):
         p.add_argument("--device", default=None)
         p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
         p.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.what == "pack":
+        pack(args.data, args.out)
+        return 0
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.what == "accuracy":
         out = accuracy(args.checkpoint, args.data, args.device, args.passes)
     else:
-        out = speed(args.checkpoint, args.data, args.device)
+        out = speed(args.checkpoint, args.data, args.device, copies=args.copies)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2))
     return 0

@@ -24,10 +24,11 @@ def main() -> None:
     parser.add_argument("--checkpoint", default="training/checkpoints/avst-demo.pt")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    predictor = AVSTPredictor.from_checkpoint(args.checkpoint, "cpu")
+    predictor = AVSTPredictor.from_checkpoint(args.checkpoint, args.device)
     with tempfile.TemporaryDirectory() as tmp:
         data = generate_sync(clips=1, seed=21, out=Path(tmp), min_duration=5.0, max_duration=5.0)
         path = next((data / "clips").glob("*.mp4"))
@@ -46,7 +47,8 @@ def main() -> None:
             start = time.perf_counter()
             predictor.predict_clip(clip)
             whole.append(time.perf_counter() - start)
-    result = {"checkpoint": args.checkpoint, "variant": predictor.config.variant, "threads": args.threads,
+    result = {"checkpoint": args.checkpoint, "variant": predictor.config.variant, "device": args.device,
+              "threads": args.threads,
               "input_frames": length, "clip_seconds": clip.n_frames / 25,
               "score_31_offsets_s_median": round(float(np.median(scoring)), 4),
               "score_31_offsets_s_max": round(float(np.max(scoring)), 4),

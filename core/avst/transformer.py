@@ -113,7 +113,10 @@ class AVST(nn.Module):
             x, mask = torch.cat([cls, vis, aud], 1), torch.cat([no_pad, vis_pad, aud_pad], 1)
             for block in self.blocks:
                 x = block(x, mask)[0]
-        return self.head(self.norm(x[:, 0])).squeeze(-1), attention
+        summary = self.norm(x[:, 0])
+        # scores sit near a large common offset, where bf16 steps are ~0.1: the head runs in fp32
+        with torch.autocast(summary.device.type, enabled=False):
+            return self.head(summary.float()).squeeze(-1), attention
 
     def score_matrix(self, vis: torch.Tensor, vis_pad: torch.Tensor, aud: torch.Tensor,
                      aud_pad: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,6 @@ import torch
 
 from core.autocorrect.builder import AutoCorrectConfig, build_autocorrect, get_config
 from core.autocorrect.dataset import Batch, TrainingTiles, tiles_from_arrays
-from core.autocorrect.geo_io import load_generated
 from core.autocorrect.losses import (consistency_loss, joint_loss, loss_unit_px, rescale,
                                      self_supervised_loss)
 from core.autocorrect.se2 import params_to_matrices, shift_frame
@@ -97,8 +96,12 @@ def model_config(options: TrainOptions, kind: str) -> tuple[AutoCorrectConfig, d
     return get_config(options.config, **overrides), None
 
 
-def run_training(options: TrainOptions, progress=print) -> dict:
-    """Train, save the checkpoint (+ JSON config) on rank 0 and return the run's record."""
+def run_training(options: TrainOptions, progress=print, loaded: tuple[str, list] | None = None) -> dict:
+    """Train, save the checkpoint (+ JSON config) on rank 0 and return the run's record.
+
+    `loaded` is (kind, tiles) already in memory (anything with .image, .shapes, .verified), read
+    from options.data when None.
+    """
     if options.loss not in LOSSES:
         raise ValueError(f"--loss must be one of {LOSSES}")
     if options.threads:
@@ -106,16 +109,21 @@ def run_training(options: TrainOptions, progress=print) -> dict:
     device = torch.device(options.device)
     info = init_distributed(device)
     try:
-        return _train(options, progress, device, info)
+        return _train(options, progress, device, info, loaded)
     finally:
         shutdown(info)
 
 
-def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo) -> dict:
+def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo,
+           loaded: tuple[str, list] | None) -> dict:
     torch.manual_seed(options.seed)  # same seed on every rank: same start, same global batches
     rng = np.random.default_rng(options.seed)
     share = rank_slice(options.batch_size, info)
-    kind, tiles = load_generated(options.data)
+    if loaded is None:
+        from core.autocorrect.geo_io import load_generated  # the geo stack only where files are read
+
+        loaded = load_generated(options.data)
+    kind, tiles = loaded
     config, state = model_config(options, kind)
     size = max(t.image.shape[1] for t in tiles)
     max_shift = config.max_shift_ref * size / config.reference_size  # scaled to the tile size
