@@ -40,7 +40,7 @@ def memory_window(shapes: list[Shape], skip: int, origin: tuple[int, int], size:
     """M: every annotation but `skip`, at its current place, on one window (clamped to 1)."""
     memory = torch.zeros(size, size)
     for j, shape in enumerate(shapes):
-        if j != skip:
+        if j != skip and shape.touches_window(origin, size):  # most of a tile's instances are elsewhere
             memory += render(shape, origin, (size, size))
     return memory.clamp_(max=1.0)
 

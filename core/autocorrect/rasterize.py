@@ -45,10 +45,18 @@ class Shape:
         return (mids * lengths[:, None]).sum(0) / max(lengths.sum(), 1e-9)
 
     def bounds(self) -> tuple[float, float, float, float]:
-        """(xmin, ymin, xmax, ymax) including the line half-width."""
-        v = self.vertices()
-        pad = 0.0 if self.closed else self.half_width
-        return (v[:, 0].min() - pad, v[:, 1].min() - pad, v[:, 0].max() + pad, v[:, 1].max() + pad)
+        """(xmin, ymin, xmax, ymax) including the line half-width, cached (shapes are immutable)."""
+        if "_bounds" not in self.__dict__:
+            v = self.vertices()
+            pad = 0.0 if self.closed else self.half_width
+            self.__dict__["_bounds"] = (float(v[:, 0].min() - pad), float(v[:, 1].min() - pad),
+                                        float(v[:, 0].max() + pad), float(v[:, 1].max() + pad))
+        return self.__dict__["_bounds"]
+
+    def touches_window(self, origin: tuple[int, int], size: int) -> bool:
+        """Whether the bounds reach into the square window at `origin` (x, y) of `size` px."""
+        x0, y0, x1, y1 = self.bounds()
+        return x1 >= origin[0] - 1 and y1 >= origin[1] - 1 and x0 <= origin[0] + size + 1 and y0 <= origin[1] + size + 1
 
 
 def _ring_centroid(ring: np.ndarray) -> np.ndarray:
