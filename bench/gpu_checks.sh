@@ -7,6 +7,7 @@ set -uo pipefail
 out=$1
 pack=$2
 work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 device=${DEVICE:-cuda}  # DEVICE=cpu: a dry run of the commands here
 step() { echo "== $* ($(date +%T))"; }

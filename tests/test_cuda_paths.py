@@ -27,19 +27,17 @@ pytestmark = [pytest.mark.gpu,
 
 
 def railway_tile(seed: int, size: int = 256, tracks: int = 5) -> SimpleNamespace:
-    """Parallel bright tracks on a textured ground; the labels are the true lines moved a few pixels."""
+    """Parallel bright tracks on a textured ground, labelled a few pixels off."""
     rng = np.random.default_rng(seed)
     image = rng.integers(60, 120, (3, size, size)).astype(np.uint8)
-    shapes, truth = [], []
+    shapes = []
     for k in range(tracks):
         y = 30 + k * (size - 60) / max(tracks - 1, 1)
-        line = np.array([[10.0, y], [size - 10.0, y + 8.0]])
         image[:, int(y) - 2:int(y) + 3, 10:size - 10] = 200
-        truth.append(Shape((line,), closed=False, half_width=3.0))
-        moved = se2_matrix(rng.uniform(-4, 4), rng.uniform(-4, 4), np.radians(rng.uniform(-2, 2)),
-                           truth[-1].centroid())
-        shapes.append(truth[-1].moved(moved))
-    return SimpleNamespace(image=image, shapes=shapes, verified=None, truth=truth)
+        track = Shape((np.array([[10.0, y], [size - 10.0, y + 8.0]]),), closed=False, half_width=3.0)
+        shapes.append(track.moved(se2_matrix(rng.uniform(-4, 4), rng.uniform(-4, 4),
+                                             np.radians(rng.uniform(-2, 2)), track.centroid())))
+    return SimpleNamespace(image=image, shapes=shapes, verified=None)
 
 
 def _corrections(device: str, tiles: list[SimpleNamespace]) -> list:
