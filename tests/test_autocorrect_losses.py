@@ -52,6 +52,17 @@ def test_gate_uses_consistency_only_where_a_correction_strays_far():
     assert alpha_s.tolist() == [1.0, 0.0] and alpha_c.tolist() == [0.0, 1.0]
 
 
+def test_joint_loss_gates_at_the_given_iou():
+    label = torch.zeros(1, 1, 32, 32)
+    label[..., 12:20, 12:20] = 1
+    g = m(0.25, 0.0)
+    t = m(-0.125, 0.0)  # lands 2 px from y: IoU 6/10 = 0.6
+    j_c = consistency_loss(t, g, m(-0.25, 0.0), g)
+    j_s = 0.5 * (self_supervised_loss(t, g) + self_supervised_loss(m(-0.25, 0.0), g))
+    assert math.isclose(joint_loss(t, g, m(-0.25, 0.0), g, label, gate_iou=0.5).item(), j_s.item(), rel_tol=1e-6)
+    assert math.isclose(joint_loss(t, g, m(-0.25, 0.0), g, label, gate_iou=0.7).item(), j_c.item(), rel_tol=1e-6)
+
+
 def test_joint_loss_early_phase_sums_both_terms():
     g1, g2, t1, t2 = m(0.1, 0), m(0, 0.1), m(0, 0), m(0, 0)
     j_s = 0.5 * (self_supervised_loss(t1, g1) + self_supervised_loss(t2, g2))

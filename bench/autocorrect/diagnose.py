@@ -4,6 +4,7 @@ Usage (numbers in RESULTS.md):
   python bench/autocorrect/diagnose.py residuals --checkpoint CKPT --data DIR
   python bench/autocorrect/diagnose.py oracle-memory --checkpoint CKPT --data DIR
   python bench/autocorrect/diagnose.py gate-share --checkpoint CKPT --data TRAIN_DIR
+  python bench/autocorrect/diagnose.py window-losses --checkpoint CKPT --data DIR   # J_s, J_c on true labels
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from core.autocorrect.dataset import TrainingTiles, tiles_from_arrays  # noqa: E402
 from core.autocorrect.geo_io import load_generated  # noqa: E402
-from core.autocorrect.losses import gate  # noqa: E402
+from core.autocorrect.losses import (consistency_loss, gate, loss_unit_px, rescale,  # noqa: E402
+                                     self_supervised_loss)
 from core.autocorrect.memory_map import TileInput, correction_order  # noqa: E402
 from core.autocorrect.metrics import instance_iou  # noqa: E402
 from core.autocorrect.predictor import AutoCorrectPredictor  # noqa: E402
@@ -74,31 +76,56 @@ def oracle_memory(predictor: AutoCorrectPredictor, data: str) -> None:
           f"all {np.mean(every):.3f} ({len(every)} instances)")
 
 
-def gate_share(predictor: AutoCorrectPredictor, data: str, tiles_used: int = 15, samples: int = 64) -> None:
-    """Share of training samples the eq. 3.5 gating sends to J_c alone, with these weights."""
+def gate_share(predictor: AutoCorrectPredictor, data: str, tiles_used: int = 40, samples: int = 256) -> None:
+    """Share of training samples the eq. 3.5 gating sends to J_c alone, with these weights, by threshold,
+    for the labels the generator perturbed (noisy) and the exact ones (clean)."""
     _, tiles = load_generated(data, predictor.config.track_width_m)
     tiles = tiles[:tiles_used]
     size = max(t.image.shape[1] for t in tiles)
     training = TrainingTiles(tiles_from_arrays([t.image for t in tiles], [t.shapes for t in tiles]),
                              predictor.config.window, predictor.max_shift(size), predictor.config.max_rot_deg,
                              predictor.config.memory_map)
+    picks = np.random.default_rng(0).integers(len(training.items), size=samples)  # batch()'s first draw
+    noisy = torch.tensor([bool(tiles[k].perturbed[i]) for k, i in (training.items[p] for p in picks)])
     batch = training.batch(np.random.default_rng(0), samples, views=2)
     with torch.no_grad():
         t1, t2 = predicted_pair(predictor.model.train(), batch)  # batch statistics, as in training
-        _, alpha_c = gate(batch.labels, t1, batch.g1, t2, batch.g2)
-    print(f"gated to J_c only: {alpha_c.mean().item():.3f} of {samples} samples")
+    for threshold in (0.2, 0.1, 0.05, 0.02):
+        _, alpha_c = gate(batch.labels, t1, batch.g1, t2, batch.g2, threshold)
+        alpha_c = alpha_c.bool()
+        print(f"IoU < {threshold}: gated to J_c only {alpha_c.float().mean().item():.3f} of {samples} samples; "
+              f"noisy labels {alpha_c[noisy].float().mean().item():.3f} (of {int(noisy.sum())}), "
+              f"clean labels {alpha_c[~noisy].float().mean().item():.3f} (of {int((~noisy).sum())})")
+
+
+def window_losses(predictor: AutoCorrectPredictor, data: str, samples: int = 64) -> None:
+    """Mean J_s and J_c of training-style samples drawn from the tiles' true labels (eval mode)."""
+    _, tiles = load_generated(data, predictor.config.track_width_m)
+    size = max(t.image.shape[1] for t in tiles)
+    training = TrainingTiles(tiles_from_arrays([t.image for t in tiles], [t.truth for t in tiles]),
+                             predictor.config.window, predictor.max_shift(size), predictor.config.max_rot_deg,
+                             predictor.config.memory_map)
+    batch = training.batch(np.random.default_rng(0), samples, views=2)
+    with torch.no_grad():
+        t1, t2 = predicted_pair(predictor.model.eval(), batch)
+    scale = (predictor.config.window / 2) / loss_unit_px(predictor.max_shift(size), predictor.config.max_rot_deg)
+    t1, g1, t2, g2 = (rescale(m, scale) for m in (t1, batch.g1, t2, batch.g2))
+    turn = torch.rad2deg(torch.atan2((t1 @ g1)[:, 1, 0], (t1 @ g1)[:, 0, 0])).abs().median().item()
+    print(f"J_s {self_supervised_loss(t1, g1).mean().item():.4f}, J_c {consistency_loss(t1, g1, t2, g2).mean().item():.4f}, "
+          f"median |turn left by t1 g1| {turn:.2f} deg ({samples} samples)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("residuals", "oracle-memory", "gate-share"))
+    parser.add_argument("what", choices=("residuals", "oracle-memory", "gate-share", "window-losses"))
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--data", required=True)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     predictor = AutoCorrectPredictor.from_checkpoint(args.checkpoint, "cpu")
-    {"residuals": residuals, "oracle-memory": oracle_memory, "gate-share": gate_share}[args.what](predictor, args.data)
+    {"residuals": residuals, "oracle-memory": oracle_memory, "gate-share": gate_share,
+     "window-losses": window_losses}[args.what](predictor, args.data)
     return 0
 
 

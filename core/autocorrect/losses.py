@@ -59,7 +59,7 @@ def gate(label_masks: torch.Tensor, t1: torch.Tensor, g1: torch.Tensor, t2: torc
 
 def joint_loss(t1: torch.Tensor, g1: torch.Tensor, t2: torch.Tensor, g2: torch.Tensor,
                label_masks: torch.Tensor | None, clean: torch.Tensor | None = None,
-               scale: float = 1.0) -> torch.Tensor:
+               scale: float = 1.0, gate_iou: float = 0.2) -> torch.Tensor:
     """Mean J = alpha_s J_s + alpha_c J_c.
 
     Matrices are in the label's window frame (used for the gating IoU); the loss terms compare them
@@ -73,7 +73,7 @@ def joint_loss(t1: torch.Tensor, g1: torch.Tensor, t2: torch.Tensor, g2: torch.T
     if label_masks is None:
         alpha_s, alpha_c = torch.ones_like(j_s), torch.ones_like(j_c)
     else:
-        alpha_s, alpha_c = gate(label_masks, t1, g1, t2, g2)
+        alpha_s, alpha_c = gate(label_masks, t1, g1, t2, g2, gate_iou)
     if clean is not None:
         alpha_s = torch.where(clean, torch.ones_like(alpha_s), alpha_s)
         alpha_c = torch.where(clean, torch.zeros_like(alpha_c), alpha_c)

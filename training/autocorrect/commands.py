@@ -28,6 +28,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--init", type=Path, default=None,
                         help="start from this checkpoint's weights (its JSON config is used)")
+    parser.add_argument("--gate-after", type=float, default=0.5,
+                        help="joint loss: share of steps with J_s + J_c on every sample before the eq. 3.5 "
+                             "gating (1: never gate)")
+    parser.add_argument("--gate-iou", type=float, default=0.2,
+                        help="joint loss: eq. 3.5's IoU below which a sample gets J_c alone")
     parser.add_argument("--model-memory", type=int, default=0, metavar="N",
                         help="every N steps, rerun the network over the training tiles and show earlier "
                              "labels in the memory map where it put them, as inference does (0: at their label)")

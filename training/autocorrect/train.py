@@ -39,6 +39,7 @@ class TrainOptions:
     seed: int = 0
     device: str = "cpu"
     gate_after: float = 0.5  # share of steps with alpha_s = alpha_c = 1 before eq. 3.5 gating
+    gate_iou: float = 0.2  # eq. 3.5: J_c alone below this IoU
     window: int | None = None
     threads: int | None = None
     init: Path | None = None  # start from these weights (their config comes with them)
@@ -57,7 +58,8 @@ def predicted_pair(model: torch.nn.Module, batch: Batch) -> tuple[torch.Tensor, 
     return t[:len(batch.x1)], t[len(batch.x1):]
 
 
-def batch_loss(model: torch.nn.Module, batch: Batch, loss: str, gated: bool, scale: float = 1.0) -> torch.Tensor:
+def batch_loss(model: torch.nn.Module, batch: Batch, loss: str, gated: bool, scale: float = 1.0,
+               gate_iou: float = 0.2) -> torch.Tensor:
     """The training objective for one batch (J_s: eq. 3.2, J_c: eq. 3.3, gating: eq. 3.5).
 
     `scale` multiplies translations before the matrices are compared (see losses.loss_unit_px).
@@ -68,7 +70,7 @@ def batch_loss(model: torch.nn.Module, batch: Batch, loss: str, gated: bool, sca
     t1, t2 = predicted_pair(model, batch)
     if loss == "consistency":
         return consistency_loss(*(rescale(m, scale) for m in (t1, batch.g1, t2, batch.g2))).mean()
-    return joint_loss(t1, batch.g1, t2, batch.g2, batch.labels if gated else None, batch.clean, scale)
+    return joint_loss(t1, batch.g1, t2, batch.g2, batch.labels if gated else None, batch.clean, scale, gate_iou)
 
 
 def frozen_predictor(net: torch.nn.Module, device: torch.device, chunk: int = 256):
@@ -147,7 +149,7 @@ def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo
         if options.model_memory and step % options.model_memory == 0:
             data.follow_model(frozen_predictor(net, device), rng, options.model_memory_rounds)
         batch = data.batch(rng, options.batch_size, views).subset(share).to(device)
-        loss = batch_loss(model, batch, options.loss, step >= options.gate_after * steps, scale)
+        loss = batch_loss(model, batch, options.loss, step >= options.gate_after * steps, scale, options.gate_iou)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -160,7 +162,7 @@ def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo
     record = {"data": str(options.data), "kind": kind, "loss": options.loss, "steps": steps,
               "batch_size": options.batch_size, "processes": info.world_size, "rank": info.rank, "lr": options.lr,
               "seed": options.seed, "init": str(options.init) if options.init else None,
-              "model_memory": options.model_memory,
+              "model_memory": options.model_memory, "gate_after": options.gate_after, "gate_iou": options.gate_iou,
               "tiles": len(tiles), "instances": len(data.items), "verified": int(sum(data.clean)),
               "max_shift_px": max_shift, "loss_unit_px": round(loss_unit_px(max_shift, config.max_rot_deg), 2),
               "first_loss": float(np.mean(losses[:10])), "final_loss": float(np.mean(losses[-10:])),
