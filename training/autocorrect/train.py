@@ -40,6 +40,7 @@ class TrainOptions:
     device: str = "cpu"
     gate_after: float = 0.5  # share of steps with alpha_s = alpha_c = 1 before eq. 3.5 gating
     gate_iou: float = 0.2  # eq. 3.5: J_c alone below this IoU
+    loss_unit: float | None = None  # px taken as 1 when J_s / J_c compare matrices (None: losses.loss_unit_px)
     window: int | None = None
     threads: int | None = None
     init: Path | None = None  # start from these weights (their config comes with them)
@@ -132,7 +133,8 @@ def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo
     data = TrainingTiles(tiles_from_arrays([t.image for t in tiles], [t.shapes for t in tiles],
                                            [t.verified for t in tiles]),
                          config.window, max_shift, config.max_rot_deg, config.memory_map)
-    scale = (config.window / 2) / loss_unit_px(max_shift, config.max_rot_deg)
+    unit = options.loss_unit or loss_unit_px(max_shift, config.max_rot_deg)
+    scale = (config.window / 2) / unit
     model = build_autocorrect(config)
     if state is not None:
         model.load_state_dict(state)
@@ -164,7 +166,7 @@ def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo
               "seed": options.seed, "init": str(options.init) if options.init else None,
               "model_memory": options.model_memory, "gate_after": options.gate_after, "gate_iou": options.gate_iou,
               "tiles": len(tiles), "instances": len(data.items), "verified": int(sum(data.clean)),
-              "max_shift_px": max_shift, "loss_unit_px": round(loss_unit_px(max_shift, config.max_rot_deg), 2),
+              "max_shift_px": max_shift, "loss_unit_px": round(unit, 2),
               "first_loss": float(np.mean(losses[:10])), "final_loss": float(np.mean(losses[-10:])),
               "seconds": round(time.time() - start, 1), "losses": losses}
     if info.is_main:
