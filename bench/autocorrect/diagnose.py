@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from core.autocorrect.dataset import TrainingTiles, tiles_from_arrays  # noqa: E402
 from core.autocorrect.geo_io import load_generated  # noqa: E402
 from core.autocorrect.losses import (consistency_loss, gate, loss_unit_px, rescale,  # noqa: E402
-                                     self_supervised_loss)
+                                     self_supervised_loss, window_to_loss_scale)
 from core.autocorrect.memory_map import TileInput, correction_order  # noqa: E402
 from core.autocorrect.metrics import instance_iou  # noqa: E402
 from core.autocorrect.predictor import AutoCorrectPredictor  # noqa: E402
@@ -82,12 +82,12 @@ def gate_share(predictor: AutoCorrectPredictor, data: str, tiles_used: int = 40,
     _, tiles = load_generated(data, predictor.config.track_width_m)
     tiles = tiles[:tiles_used]
     size = max(t.image.shape[1] for t in tiles)
-    training = TrainingTiles(tiles_from_arrays([t.image for t in tiles], [t.shapes for t in tiles]),
+    exact = [[not moved for moved in t.perturbed] for t in tiles]  # carried per sample as batch.clean
+    training = TrainingTiles(tiles_from_arrays([t.image for t in tiles], [t.shapes for t in tiles], exact),
                              predictor.config.window, predictor.max_shift(size), predictor.config.max_rot_deg,
                              predictor.config.memory_map)
-    picks = np.random.default_rng(0).integers(len(training.items), size=samples)  # batch()'s first draw
-    noisy = torch.tensor([bool(tiles[k].perturbed[i]) for k, i in (training.items[p] for p in picks)])
     batch = training.batch(np.random.default_rng(0), samples, views=2)
+    noisy = ~batch.clean
     with torch.no_grad():
         t1, t2 = predicted_pair(predictor.model.train(), batch)  # batch statistics, as in training
     for threshold in (0.2, 0.1, 0.05, 0.02):
@@ -108,7 +108,8 @@ def window_losses(predictor: AutoCorrectPredictor, data: str, samples: int = 64)
     batch = training.batch(np.random.default_rng(0), samples, views=2)
     with torch.no_grad():
         t1, t2 = predicted_pair(predictor.model.eval(), batch)
-    scale = (predictor.config.window / 2) / loss_unit_px(predictor.max_shift(size), predictor.config.max_rot_deg)
+    scale = window_to_loss_scale(predictor.config.window,
+                                 loss_unit_px(predictor.max_shift(size), predictor.config.max_rot_deg))
     t1, g1, t2, g2 = (rescale(m, scale) for m in (t1, batch.g1, t2, batch.g2))
     turn = torch.rad2deg(torch.atan2((t1 @ g1)[:, 1, 0], (t1 @ g1)[:, 0, 0])).abs().median().item()
     print(f"J_s {self_supervised_loss(t1, g1).mean().item():.4f}, J_c {consistency_loss(t1, g1, t2, g2).mean().item():.4f}, "

@@ -32,6 +32,11 @@ def loss_unit_px(max_shift_px: float, max_rot_deg: float) -> float:
     return max_shift_px / (math.sqrt(2.0) * math.sin(math.radians(max_rot_deg)))
 
 
+def window_to_loss_scale(window: int, unit_px: float) -> float:
+    """Factor taking translations from a window's frame (unit: half the window) to `unit_px` units."""
+    return (window / 2) / unit_px
+
+
 def rescale(matrices: torch.Tensor, factor: float) -> torch.Tensor:
     """Rigid (B, 3, 3) matrices in a frame whose unit is 1/`factor` of the current one."""
     out = matrices.clone()

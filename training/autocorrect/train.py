@@ -13,7 +13,7 @@ import torch
 from core.autocorrect.builder import AutoCorrectConfig, build_autocorrect, get_config
 from core.autocorrect.dataset import Batch, TrainingTiles, tiles_from_arrays
 from core.autocorrect.losses import (consistency_loss, joint_loss, loss_unit_px, rescale,
-                                     self_supervised_loss)
+                                     self_supervised_loss, window_to_loss_scale)
 from core.autocorrect.se2 import params_to_matrices, shift_frame
 from training.checkpoints import load_checkpoint, save_checkpoint
 from training.distributed import (DistInfo, init_distributed, mean_over_ranks, rank_slice, shutdown,
@@ -134,7 +134,7 @@ def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo
                                            [t.verified for t in tiles]),
                          config.window, max_shift, config.max_rot_deg, config.memory_map)
     unit = options.loss_unit or loss_unit_px(max_shift, config.max_rot_deg)
-    scale = (config.window / 2) / unit
+    scale = window_to_loss_scale(config.window, unit)
     model = build_autocorrect(config)
     if state is not None:
         model.load_state_dict(state)
