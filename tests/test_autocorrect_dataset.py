@@ -85,3 +85,14 @@ def test_model_memory_shows_earlier_labels_where_the_network_put_them_and_later_
         centre = np.round(g @ np.array([*data.centroids[0][i], 1.0]))[:2]
         expected = (motion @ np.array([*data.centroids[0][j], 1.0]))[0]
         assert abs(_memory_centre_x(view, centre) - expected) < 0.75
+
+
+def test_each_tile_is_perturbed_within_its_own_bound():
+    bar = Shape((np.array([[30.0, 30.0], [34.0, 30.0], [34.0, 60.0], [30.0, 60.0]]),), True)
+    small, large = np.zeros((3, 96, 96), np.uint8), np.zeros((3, 192, 192), np.uint8)
+    data = TrainingTiles(tiles_from_arrays([small, large], [[bar], [bar]]), 64, [3.0, 12.0], 0.0)
+    rng = np.random.default_rng(0)
+    shifts = [np.abs([data.random_motion(rng, np.zeros(2), k)[:2, 2] for _ in range(200)]).max() for k in (0, 1)]
+    assert shifts[0] <= 3.0 < 6.0 < shifts[1] <= 12.0
+    with pytest.raises(ValueError, match="2 perturbation bounds for 1 tiles"):
+        TrainingTiles(tiles_from_arrays([small], [[bar]]), 64, [3.0, 12.0], 0.0)

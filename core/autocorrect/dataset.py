@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -58,10 +58,14 @@ class Layout:
 class TrainingTiles:
     """Tiles with their label masks rendered once; draws batches of perturbed samples."""
 
-    def __init__(self, tiles: list[Tile], window: int, max_shift: float, max_rot_deg: float,
+    def __init__(self, tiles: list[Tile], window: int, max_shift: float | Sequence[float], max_rot_deg: float,
                  memory_map: bool = True) -> None:
+        """`max_shift`: the perturbation bound in px, one for every tile or one per tile."""
         self.tiles, self.window, self.memory_map = tiles, window, memory_map
-        self.max_shift, self.max_rot = max_shift, np.radians(max_rot_deg)
+        shifts = [max_shift] * len(tiles) if np.isscalar(max_shift) else list(max_shift)
+        if len(shifts) != len(tiles):
+            raise ValueError(f"{len(shifts)} perturbation bounds for {len(tiles)} tiles")
+        self.max_shift, self.max_rot = [float(m) for m in shifts], np.radians(max_rot_deg)
         self.masks = [torch.stack([render(s, (0, 0), t.image.shape[1:]) for s in t.shapes])[:, None]
                       for t in tiles]
         self.centroids = [np.array([s.centroid() for s in t.shapes]) for t in tiles]
@@ -84,7 +88,8 @@ class TrainingTiles:
         a sample then takes one of these runs: the labels corrected before its own at the place
         the network put them, the later ones at their perturbed place.
         """
-        noisy = [[[self.random_motion(rng, c) for c in cs] for cs in self.centroids] for _ in range(rounds)]
+        noisy = [[[self.random_motion(rng, c, k) for c in cs] for k, cs in enumerate(self.centroids)]
+                  for _ in range(rounds)]
         inputs = [TileInput(t.image, [s.moved(g) for s, g in zip(t.shapes, gs)])
                   for gs_per_tile in noisy for t, gs in zip(self.tiles, gs_per_tile)]
         results = correct_sequentially(predict, inputs, self.window, self.memory_map)
@@ -95,9 +100,9 @@ class TrainingTiles:
             self.layouts[k].append(Layout(gs, [t @ g for t, g in zip(result.matrices, gs)],
                                           np.argsort(order)))
 
-    def random_motion(self, rng: np.random.Generator, centre: np.ndarray) -> np.ndarray:
-        """A pixel-space perturbation g about `centre`: shift up to max_shift, turn up to max_rot."""
-        dx, dy = rng.uniform(-self.max_shift, self.max_shift, 2)
+    def random_motion(self, rng: np.random.Generator, centre: np.ndarray, tile: int = 0) -> np.ndarray:
+        """A pixel-space perturbation g about `centre`: shift up to the tile's bound, turn up to max_rot."""
+        dx, dy = rng.uniform(-self.max_shift[tile], self.max_shift[tile], 2)
         return se2_matrix(dx, dy, rng.uniform(-self.max_rot, self.max_rot), tuple(centre))
 
     def batch(self, rng: np.random.Generator, size: int, views: int = 2) -> Batch:
@@ -117,7 +122,7 @@ class TrainingTiles:
         """One sample: window on g . y_i, with the others in memory (eq. 3.4's M_{i-1})."""
         tile, masks, w = self.tiles[k], self.masks[k], self.window
         half, c = w / 2, self.centroids[k][i]
-        g = self.random_motion(rng, c)
+        g = self.random_motion(rng, c, k)
         label_centre = window_centre(c)
         centre = window_centre(g @ np.array([c[0], c[1], 1.0]))
         layout = self.layouts[k][rng.integers(len(self.layouts[k]))] if self.layouts else None
@@ -140,7 +145,7 @@ class TrainingTiles:
             return layout.corrected[j] if layout.rank[j] < layout.rank[i] else layout.noisy[j]
         if self.rank[k][j] < self.rank[k][i]:
             return np.eye(3)  # a perfect earlier correction
-        return self.random_motion(rng, self.centroids[k][j])
+        return self.random_motion(rng, self.centroids[k][j], k)
 
     def _touches(self, k: int, j: int, motion: np.ndarray, centre: tuple[int, int]) -> bool:
         """Whether mask j of tile k, moved by `motion`, can reach the window at `centre`."""

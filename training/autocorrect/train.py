@@ -128,11 +128,11 @@ def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo
         loaded = load_generated(options.data)
     kind, tiles = loaded
     config, state = model_config(options, kind)
-    size = max(t.image.shape[1] for t in tiles)
-    max_shift = config.max_shift_ref * size / config.reference_size  # scaled to the tile size
+    shifts = [config.max_shift_ref * max(t.image.shape[1:]) / config.reference_size for t in tiles]  # per tile size
+    max_shift = max(shifts)
     data = TrainingTiles(tiles_from_arrays([t.image for t in tiles], [t.shapes for t in tiles],
                                            [t.verified for t in tiles]),
-                         config.window, max_shift, config.max_rot_deg, config.memory_map)
+                         config.window, shifts, config.max_rot_deg, config.memory_map)
     unit = options.loss_unit or loss_unit_px(max_shift, config.max_rot_deg)
     scale = window_to_loss_scale(config.window, unit)
     model = build_autocorrect(config)
