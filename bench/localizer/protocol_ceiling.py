@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from core.localizer.centre_prior import centre_prior  # noqa: E402
 from core.localizer.metrics import EVAL_SIZE, box_mask, clip_ciou, summarise  # noqa: E402
 
-MAP_SIZES = (8, 14)  # `tiny` (128 px input) and `thesis` (224 px) similarity maps
+MAP_SIZES = (EVAL_SIZE, 8, 14)  # full resolution, then the `tiny` (128 px input) and `thesis` (224 px) maps
 
 
 def oracle_map(boxes: list, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -40,10 +40,9 @@ def ceilings(entries: list[dict], seed: int = 0) -> dict:
     """summarise() of the oracle maps at full and network resolution, and of the centre prior."""
     rng = np.random.default_rng(seed)
     prior = centre_prior()  # as `eval` scores it
-    rows = {"oracle_224": [], **{f"oracle_{s}x{s}": [] for s in MAP_SIZES}, "centre_prior": []}
+    rows = {**{f"oracle_{s}x{s}": [] for s in MAP_SIZES}, "centre_prior": []}
     for entry in entries:
         boxes = [entry["bbox"]]
-        rows["oracle_224"].append(clip_ciou(oracle_map(entry["bbox"], EVAL_SIZE, rng), boxes))
         for s in MAP_SIZES:
             rows[f"oracle_{s}x{s}"].append(clip_ciou(oracle_map(entry["bbox"], s, rng), boxes))
         rows["centre_prior"].append(clip_ciou(prior, boxes))

@@ -26,6 +26,10 @@ class AutoCorrectConfig:
     output_scale: tuple[float, float, float] = (0.5, 0.5, 0.1)
     passes: int = 1  # inference: Phi applied this many times per instance (>1: iterative error feedback)
 
+    def max_shift(self, tile_size: int) -> float:
+        """Perturbation bound in px for a tile of `tile_size` px (25 px at 640, scaled)."""
+        return self.max_shift_ref * tile_size / self.reference_size
+
     @property
     def in_channels(self) -> int:
         """Image bands + instance mask (+ memory map)."""

@@ -40,7 +40,7 @@ class AutoCorrectPredictor:
 
     def max_shift(self, tile_size: int) -> float:
         """Perturbation bound for a tile of `tile_size` px (25 px at 640, scaled)."""
-        return self.config.max_shift_ref * tile_size / self.config.reference_size
+        return self.config.max_shift(tile_size)
 
     @torch.no_grad()
     def _forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -128,7 +128,7 @@ def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo
         loaded = load_generated(options.data)
     kind, tiles = loaded
     config, state = model_config(options, kind)
-    shifts = [config.max_shift_ref * max(t.image.shape[1:]) / config.reference_size for t in tiles]  # per tile size
+    shifts = [config.max_shift(max(t.image.shape[1:])) for t in tiles]
     max_shift = max(shifts)
     data = TrainingTiles(tiles_from_arrays([t.image for t in tiles], [t.shapes for t in tiles],
                                            [t.verified for t in tiles]),
