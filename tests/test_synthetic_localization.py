@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import colorsys
 import json
 
 import numpy as np
 import pytest
 
 from core.synthetic.localization import (VGGSS_X_POSITION, VGGSS_Y_POSITION, generate_localization,
-                                         relative_position)
+                                         make_clip, relative_position)
+from core.synthetic.shapes import SCENES, background
 
 
 def _quartiles(values) -> np.ndarray:
@@ -51,3 +53,22 @@ def test_sounding_boxes_are_as_spread_as_vggss(unions):
 def test_boxes_stay_inside_the_frame(unions):
     assert unions.min() >= 0 and unions.max() <= 1
     assert np.all(unions[:, 2] > unions[:, 0]) and np.all(unions[:, 3] > unions[:, 1])
+
+
+@pytest.mark.parametrize("category", sorted(SCENES))
+def test_a_typical_scene_has_its_hues(category):
+    scene = SCENES[category]
+    image = background(120, 120, np.random.default_rng(0), scene).astype(float) / 255
+    # the horizon lies between 30 % and 60 % of the height, so these bands are always one region
+    for band, hue in ((image[:30], scene.upper_hue), (image[80:], scene.lower_hue)):
+        drawn = colorsys.rgb_to_hsv(*band.reshape(-1, 3).mean(0))[0]
+        assert min(abs(drawn - hue), 1 - abs(drawn - hue)) < 0.06
+
+
+def test_scene_context_changes_the_setting_only():
+    plain = make_clip(np.random.default_rng(4), 0.4, 96)
+    typical = make_clip(np.random.default_rng(4), 0.4, 96, scene_context=1.0)
+    assert typical.categories == plain.categories
+    assert np.array_equal(typical.centre_boxes, plain.centre_boxes)
+    assert np.array_equal(typical.audio, plain.audio)
+    assert not np.array_equal(typical.frames, plain.frames)

@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     loc.add_argument("--size", type=int, default=224, help="frame side in pixels")
     loc.add_argument("--label-noise", type=float, default=0.0,
                      help="share of clips whose label names a wrong class (curation demos)")
+    loc.add_argument("--scene-context", type=float, default=0.0,
+                     help="share of clips set in the sounding category's typical scene")
     loc.add_argument("--seed", type=int, default=0)
     loc.add_argument("--out", type=Path, required=True)
 
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
         out = generate_localization(clips=args.clips, seed=args.seed, out=args.out,
                                     duration=args.duration, size=args.size,
-                                    label_noise=args.label_noise)
+                                    label_noise=args.label_noise, scene_context=args.scene_context)
     else:
         from core.synthetic.sync import generate_sync
 

@@ -216,9 +216,10 @@ def _soundtrack(timbre: str, onsets: np.ndarray, n_samples: int, rng: np.random.
     return np.clip(mixed + noise, -1, 1).astype(np.float32)
 
 
-def make_clip(rng: np.random.Generator, duration: float, size: int, video: bool = True
-              ) -> LocalizationClip:
-    """One clip: 1-3 instances of the sounding category and up to 3 silent objects of other ones."""
+def make_clip(rng: np.random.Generator, duration: float, size: int, video: bool = True,
+              scene_context: float = 0.0) -> LocalizationClip:
+    """One clip: 1-3 instances of the sounding category and up to 3 silent objects of other ones,
+    in the sounding category's typical scene with probability `scene_context`."""
     n_frames = max(1, round(duration * FPS))
     names = list(shapes.CATEGORIES)
     picked = [names[i] for i in rng.choice(len(names), int(rng.integers(2, 5)), replace=False)]
@@ -229,7 +230,9 @@ def make_clip(rng: np.random.Generator, duration: float, size: int, video: bool 
     tracks = [_track(name, box, n_frames, rng, event_frames if i < instances else None)
               for i, (name, box) in enumerate(zip(categories, boxes))]
     audio = _soundtrack(shapes.CATEGORIES[categories[0]].timbre, onsets, n_frames * SAMPLE_RATE // FPS, rng)
-    canvas = shapes.background(size, size, rng)
+    # drawn only when asked, so that clips without scene context keep their seeds' content
+    typical = scene_context > 0 and rng.random() < scene_context
+    canvas = shapes.background(size, size, rng, shapes.SCENES[categories[0]] if typical else None)
     centre = n_frames // 2
     if video:
         frames, all_boxes = shapes.render(canvas, np.zeros((n_frames, 2), np.int64), tracks, (size, size))
@@ -252,7 +255,8 @@ def _frame_of(track: shapes.Track, t: int) -> shapes.Track:
 
 
 def generate_localization(clips: int, seed: int, out: Path, duration: float = 5.0, size: int = 224,
-                          label_noise: float = 0.0, video: bool = True) -> Path:
+                          label_noise: float = 0.0, video: bool = True, scene_context: float = 0.0
+                          ) -> Path:
     """Write clips/<key>.mp4, vggss.json, labels.csv and meta.json of a localisation set to out."""
     out = Path(out)
     (out / "clips").mkdir(parents=True, exist_ok=True)
@@ -269,7 +273,7 @@ def generate_localization(clips: int, seed: int, out: Path, duration: float = 5.
     vggss, rows, records = [], [], []
     for index in range(clips):
         clip_rng = np.random.default_rng(clip_seeds[index])
-        clip = make_clip(clip_rng, duration, size, video=video)
+        clip = make_clip(clip_rng, duration, size, video=video, scene_context=scene_context)
         key = clip_key(ids[index], int(starts[index]))
         if clip.frames is not None:
             write_clip(out / "clips" / f"{key}.mp4", clip.frames, FPS, clip.audio, SAMPLE_RATE)
@@ -297,7 +301,8 @@ def generate_localization(clips: int, seed: int, out: Path, duration: float = 5.
     write_json(out / "vggss.json", vggss)
     write_labels_csv(out / "labels.csv", rows)
     settings = {"clips": clips, "duration": duration, "size": size, "fps": FPS,
-                "sample_rate": SAMPLE_RATE, "label_noise": label_noise, "video": video}
+                "sample_rate": SAMPLE_RATE, "label_noise": label_noise, "video": video,
+                "scene_context": scene_context}
     write_json(out / "meta.json", {"generator": "localization", "seed": seed, "settings": settings,
                                    "clips": records})
     return out

@@ -333,10 +333,13 @@ def _smooth_noise(height: int, width: int, cells: int, rng: np.random.Generator)
 _OBJECT_COLOURS = np.array([c.colour for c in CATEGORIES.values()], dtype=np.float64)
 
 
-def _muted_colour(rng: np.random.Generator, clearance: float = 80.0) -> np.ndarray:
-    """A dull colour at least `clearance` (RGB distance) away from every object colour."""
+def _muted_colour(rng: np.random.Generator, clearance: float = 80.0, hue: float | None = None
+                  ) -> np.ndarray:
+    """A dull colour at least `clearance` (RGB distance) away from every object colour, of any hue
+    or of one near `hue`."""
     while True:
-        hsv = rng.random(), rng.uniform(0.1, 0.35), rng.uniform(0.3, 0.55)
+        h = rng.random() if hue is None else (hue + rng.uniform(-0.03, 0.03)) % 1.0
+        hsv = h, rng.uniform(0.1, 0.35), rng.uniform(0.3, 0.55)
         colour = np.array(colorsys.hsv_to_rgb(*hsv)) * 255.0
         if np.linalg.norm(_OBJECT_COLOURS - colour, axis=1).min() >= clearance:
             return colour
@@ -358,17 +361,43 @@ def _pattern(kind: str, height: int, width: int, rng: np.random.Generator) -> np
     return np.ones((height, width))
 
 
-def background(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
-    """A muted two-region scene (wall or sky over floor or ground) with varied texture, uint8."""
+@dataclass(frozen=True)
+class Scene:
+    """Where a category is usually filmed: hue (0-1) and texture of the upper and lower regions."""
+
+    upper_hue: float
+    lower_hue: float
+    upper_texture: str
+    lower_texture: str
+
+
+# Category-typical settings, as real footage has (a church bell among stone, a car on a street):
+# context that predicts the sound without being its source (thesis 5.1's case for hard negatives).
+SCENES: dict[str, Scene] = {
+    "dog": Scene(0.58, 0.30, "plain", "grass"),  # park: sky over a lawn
+    "bell": Scene(0.10, 0.08, "tiles", "tiles"),  # church: stone walls over paving
+    "drum": Scene(0.78, 0.02, "stripes", "plain"),  # stage: curtain over boards
+    "flute": Scene(0.06, 0.12, "plain", "stripes"),  # hall: panelled wall over parquet
+    "car": Scene(0.62, 0.0, "tiles", "plain"),  # street: facades over asphalt
+    "person": Scene(0.16, 0.50, "plain", "tiles"),  # office: wall over a tiled floor
+    "waterfall": Scene(0.33, 0.22, "grass", "grass"),  # forest over mossy rock
+}
+
+
+def background(height: int, width: int, rng: np.random.Generator, scene: Scene | None = None
+               ) -> np.ndarray:
+    """A muted two-region scene (wall or sky over floor or ground) with varied texture, uint8;
+    of random colours and textures, or of `scene`'s."""
     horizon = int(height * rng.uniform(0.3, 0.6))
     rows = np.arange(height)[:, None, None]
-    top_colour, floor_colour = _muted_colour(rng), _muted_colour(rng)
+    top_colour = _muted_colour(rng, hue=None if scene is None else scene.upper_hue)
+    floor_colour = _muted_colour(rng, hue=None if scene is None else scene.lower_hue)
     gradient = 1.0 + 0.15 * (rows / height - 0.5)
     base = np.where(rows < horizon, top_colour * gradient, floor_colour / gradient)
     kinds = ("plain", "stripes", "tiles", "grass")
-    texture = np.where(rows[..., 0] < horizon,
-                       _pattern(kinds[rng.integers(0, 3)], height, width, rng),
-                       _pattern(kinds[rng.integers(0, 4)], height, width, rng))
+    top = _pattern(kinds[rng.integers(0, 3)] if scene is None else scene.upper_texture, height, width, rng)
+    floor = _pattern(kinds[rng.integers(0, 4)] if scene is None else scene.lower_texture, height, width, rng)
+    texture = np.where(rows[..., 0] < horizon, top, floor)
     blotches = 0.82 + 0.36 * _smooth_noise(height, width, int(rng.integers(3, 9)), rng)
     # no per-pixel grain: H.264 re-draws it differently at every key frame, a change no event made
     image = base * (texture * blotches)[..., None]
