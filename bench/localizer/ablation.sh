@@ -10,13 +10,14 @@ CKPT=${CKPT:-/tmp/h4/ck}
 OUT=${OUT:-bench/localizer}
 EPOCHS=${EPOCHS:-8}
 WARMUP=${WARMUP:-2}
+SEED=${SEED:-0}               # training seed (data order, initialisation)
 EXTRA=${EXTRA:-}
 PY=${PY:-.venv/bin/python}
 export OMP_NUM_THREADS=1  # one thread per process on this shared 2-core machine
 mkdir -p "$CKPT" "$OUT"
 for variant in ${VARIANTS:-trimap positives-only no-ignore}; do
   $PY -m training train localizer --data "$TRAIN" --out "$CKPT/$variant.pt" --config tiny \
-    --variant "$variant" --epochs "$EPOCHS" --warmup-epochs "$WARMUP" --lr 1e-3 --batch-size 32 --seed 0 \
+    --variant "$variant" --epochs "$EPOCHS" --warmup-epochs "$WARMUP" --lr 1e-3 --batch-size 32 --seed "$SEED" \
     --half $EXTRA | tee "$OUT/train_$variant.json"
   $PY -m training eval localizer --data "$TEST" --checkpoint "$CKPT/$variant.pt" --json > "$OUT/eval_$variant.json"
   cat "$OUT/eval_$variant.json"

@@ -1,11 +1,14 @@
-"""Markdown table of the eval_<variant>.json files that ablation.sh writes (pasted into RESULTS.md).
+"""Markdown tables of the eval_<variant>.json files that ablation.sh writes (pasted into RESULTS.md).
 
-Usage: python bench/localizer/report.py [FOLDER]   (default: bench/localizer)
+Usage: python bench/localizer/report.py [FOLDER]        one run (default: bench/localizer)
+       python bench/localizer/report.py F1 F2 F3 ...    runs with different training seeds: mean and
+                                                        spread per variant, and each seed's margins
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -19,21 +22,46 @@ def _row(name: str, values: dict) -> str:
     return f"| {name} | " + " | ".join(cells) + f" | {values['clips']} |"
 
 
+def _results(folder: Path) -> dict[str, dict]:
+    """{variant: eval JSON} of the variants evaluated in folder."""
+    paths = {v: folder / f"eval_{v}.json" for v in VARIANTS}
+    return {v: json.loads(p.read_text()) for v, p in paths.items() if p.is_file()}
+
+
 def ablation_table(folder: Path = HERE) -> str:
     """One row per loss variant found, then the centre prior."""
     lines = ["| method | cIoU@0.5 | mean cIoU | AUC | cIoU@0.5 (p>0.5) | mean cIoU (p>0.5) | AUC (p>0.5) | clips |",
              "|---|---|---|---|---|---|---|---|"]
-    prior = None
+    results = _results(folder)
+    lines += [_row(variant, r["model"]) for variant, r in results.items()]
+    if results:
+        lines.append(_row("centre prior", next(iter(results.values()))["centre_prior"]))
+    return "\n".join(lines)
+
+
+def seeds_table(folders: list[Path]) -> str:
+    """Per variant: mean (sample sd) over the folders of cIoU@0.5 and AUC, then trimap's margin per seed."""
+    runs = [_results(f) for f in folders]
+    lines = ["| method | seeds | cIoU@0.5 mean (sd) | AUC mean (sd) | cIoU@0.5 per seed |", "|---|---|---|---|---|"]
     for variant in VARIANTS:
-        path = folder / f"eval_{variant}.json"
-        if path.is_file():
-            results = json.loads(path.read_text())
-            lines.append(_row(variant, results["model"]))
-            prior = results["centre_prior"]
-    if prior:
-        lines.append(_row("centre prior", prior))
+        found = [r[variant]["model"] for r in runs if variant in r]
+        if not found:
+            continue
+        cells = []
+        for key in ("ciou@0.5", "auc"):
+            values = [m[key] for m in found]
+            spread = statistics.stdev(values) if len(values) > 1 else float("nan")
+            cells.append(f"{statistics.mean(values):.3f} ({spread:.3f})")
+        per_seed = " / ".join(f"{m['ciou@0.5']:.3f}" for m in found)
+        lines.append(f"| {variant} | {len(found)} | " + " | ".join(cells) + f" | {per_seed} |")
+    for other in VARIANTS[1:]:
+        margins = [r["trimap"]["model"]["ciou@0.5"] - r[other]["model"]["ciou@0.5"]
+                   for r in runs if "trimap" in r and other in r]
+        if margins:
+            lines.append(f"\ntrimap - {other}, cIoU@0.5 per seed: " + ", ".join(f"{m:+.3f}" for m in margins))
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    print(ablation_table(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE))
+    folders = [Path(a) for a in sys.argv[1:]] or [HERE]
+    print(ablation_table(folders[0]) if len(folders) == 1 else seeds_table(folders))
