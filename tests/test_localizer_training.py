@@ -84,3 +84,14 @@ def test_predict_writes_a_stamped_proposal_per_clip(session, clips_dir, checkpoi
         for box in proposal.payload["boxes"]:
             x1, y1, x2, y2, _ = box
             assert 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1
+
+
+def test_soft_thresholds_from_the_command_line_are_stored_and_checked(clips_dir, tmp_path):
+    out = tmp_path / "eps.pt"
+    argv = ["train", "localizer", "--data", str(clips_dir), "--out", str(out), "--config", "micro",
+            "--max-steps", "1", "--batch-size", "4", "--variant", "no-ignore", "--eps-p", "0.6"]
+    assert main(argv) == 0
+    loss = json.loads(out.with_suffix(".json").read_text())["localizer"]["loss"]
+    assert (loss["eps_p"], loss["eps_n"], loss["variant"]) == (0.6, 0.4, "no-ignore")
+    with pytest.raises(ValueError, match="eps_n <= eps_p"):
+        main([*argv[:-2], "--eps-p", "0.3"])

@@ -46,6 +46,10 @@ class LossConfig:
     # written), or its mean over its own soft "positive" region (the released LVS code)
     easy_pool: str = "mean"
 
+    def __post_init__(self) -> None:
+        if not -1 <= self.eps_n <= self.eps_p <= 1:  # S is a cosine similarity
+            raise ValueError(f"need -1 <= eps_n <= eps_p <= 1, got eps_n={self.eps_n}, eps_p={self.eps_p}")
+
 
 @dataclass(frozen=True)
 class LocalizerConfig:

@@ -41,6 +41,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--easy-negatives", choices=("mean", "positive"), default="mean",
                         help="pool each other clip's map over all cells (5.3.4) or over its own positive "
                              "region (released LVS code; keeps an audio-blind map from scoring well)")
+    parser.add_argument("--eps-p", type=float, help="soft threshold of the positive region (default 0.65; "
+                                                   "Table 5.4 rows a and b use 0.6)")
+    parser.add_argument("--eps-n", type=float, help="soft threshold of the hard-negative region (default 0.4)")
     parser.add_argument("--visual-weights", help="local torchvision resnet18 weights for the visual stream")
     parser.add_argument("--half", action="store_true", help="store weights as float16 (smaller file)")
     parser.add_argument("--limit", type=int, help="use only the first N clips")
@@ -61,8 +64,9 @@ def train_config(args: argparse.Namespace) -> tuple[LocalizerConfig, dict | None
         config = LocalizerConfig.from_dict(meta["localizer"])
     else:
         config = named_config(args.config)
+    thresholds = {k: v for k, v in (("eps_p", args.eps_p), ("eps_n", args.eps_n)) if v is not None}
     loss = replace(config.loss, variant=args.variant, form=args.loss_form, temperature=temperature,
-                   easy_pool=args.easy_negatives)
+                   easy_pool=args.easy_negatives, **thresholds)
     return replace(config, loss=loss), state
 
 
