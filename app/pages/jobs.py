@@ -66,9 +66,8 @@ with launch_tab:
             st.error(str(exc))
 
 
-@st.fragment(run_every=2.0)
 def job_panel() -> None:
-    """The job list and the selected job's live progress, refreshed every 2 s."""
+    """The job list and the selected job's live progress."""
     with session_scope() as session:
         jobs = list_jobs(session)
         rows = [{"Job": j.id, "Status": j.status.value, "Kind": j.kind.value, "Model": j.model,
@@ -134,8 +133,21 @@ def _headline_frame(model: str, metric: dict) -> pd.DataFrame | None:
     return frame
 
 
+def _refresh_every() -> float | None:
+    """Seconds between refreshes of the job panel: 2 while a job is queued or running, else none.
+
+    An idle page does not poll, so a refresh never races a click elsewhere on the page."""
+    with session_scope() as session:
+        busy = any(j.status.value in ACTIVE for j in list_jobs(session))
+    return 2.0 if busy else None
+
+
 with jobs_tab:
-    job_panel()
+    refresh = _refresh_every()
+    st.fragment(run_every=refresh)(job_panel)()
+    if refresh is None and st.button("Refresh", key="refresh_jobs", help="No job is active: the list "
+                                     "updates by itself only while one is queued or running."):
+        st.rerun()
 
 
 def _parent_vs_child(version) -> None:
