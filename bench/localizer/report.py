@@ -3,6 +3,7 @@
 Usage: python bench/localizer/report.py [FOLDER]        one run (default: bench/localizer)
        python bench/localizer/report.py F1 F2 F3 ...    runs with different training seeds: mean and
                                                         spread per variant, and each seed's margins
+       F may be A+B: one seed's runs split over two folders (B's variants replace A's)
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import json
 import statistics
 import sys
 from pathlib import Path
+
+from scipy import stats
 
 HERE = Path(__file__).resolve().parent
 VARIANTS = ("trimap", "positives-only", "no-ignore")
@@ -23,9 +26,13 @@ def _row(name: str, values: dict) -> str:
 
 
 def _results(folder: Path) -> dict[str, dict]:
-    """{variant: eval JSON} of the variants evaluated in folder."""
-    paths = {v: folder / f"eval_{v}.json" for v in VARIANTS}
-    return {v: json.loads(p.read_text()) for v, p in paths.items() if p.is_file()}
+    """{variant: eval JSON} of the variants evaluated in folder; "A+B" joins two folders' runs of one
+    seed, B's evaluation of a variant replacing A's."""
+    joined = {}
+    for part in str(folder).split("+"):
+        paths = {v: Path(part) / f"eval_{v}.json" for v in VARIANTS}
+        joined |= {v: json.loads(p.read_text()) for v, p in paths.items() if p.is_file()}
+    return joined
 
 
 def ablation_table(folder: Path = HERE) -> str:
@@ -39,8 +46,17 @@ def ablation_table(folder: Path = HERE) -> str:
     return "\n".join(lines)
 
 
+def _interval(margins: list[float]) -> str:
+    """"; mean M, 95% CI [lo, hi]" of the per-seed margins (Student t over seeds), or "" for one seed."""
+    if len(margins) < 2:
+        return ""
+    mean = statistics.mean(margins)
+    half = stats.t.ppf(0.975, len(margins) - 1) * statistics.stdev(margins) / len(margins) ** 0.5
+    return f"; mean {mean:+.3f}, 95% CI [{mean - half:+.3f}, {mean + half:+.3f}]"
+
+
 def seeds_table(folders: list[Path]) -> str:
-    """Per variant: mean (sample sd) over the folders of cIoU@0.5 and AUC, then trimap's margin per seed."""
+    """Per variant: mean (sample sd) over the folders of cIoU@0.5 and AUC, then trimap's margins per seed."""
     runs = [_results(f) for f in folders]
     lines = ["| method | seeds | cIoU@0.5 mean (sd) | AUC mean (sd) | cIoU@0.5 per seed |", "|---|---|---|---|---|"]
     for variant in VARIANTS:
@@ -55,10 +71,11 @@ def seeds_table(folders: list[Path]) -> str:
         per_seed = " / ".join(f"{m['ciou@0.5']:.3f}" for m in found)
         lines.append(f"| {variant} | {len(found)} | " + " | ".join(cells) + f" | {per_seed} |")
     for other in VARIANTS[1:]:
-        margins = [r["trimap"]["model"]["ciou@0.5"] - r[other]["model"]["ciou@0.5"]
-                   for r in runs if "trimap" in r and other in r]
-        if margins:
-            lines.append(f"\ntrimap - {other}, cIoU@0.5 per seed: " + ", ".join(f"{m:+.3f}" for m in margins))
+        for key, name in (("ciou@0.5", "cIoU@0.5"), ("auc", "AUC")):
+            margins = [r["trimap"]["model"][key] - r[other]["model"][key] for r in runs if "trimap" in r and other in r]
+            if margins:
+                lines.append(f"\ntrimap - {other}, {name} per seed: " + ", ".join(f"{m:+.3f}" for m in margins)
+                             + _interval(margins))
     return "\n".join(lines)
 
 
