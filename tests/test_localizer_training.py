@@ -93,5 +93,5 @@ def test_soft_thresholds_from_the_command_line_are_stored_and_checked(clips_dir,
     assert main(argv) == 0
     loss = json.loads(out.with_suffix(".json").read_text())["localizer"]["loss"]
     assert (loss["eps_p"], loss["eps_n"], loss["variant"]) == (0.6, 0.4, "no-ignore")
-    with pytest.raises(ValueError, match="eps_n <= eps_p"):
+    with pytest.raises(SystemExit, match="eps_n <= eps_p"):
         main([*argv[:-2], "--eps-p", "0.3"])

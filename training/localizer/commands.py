@@ -65,8 +65,11 @@ def train_config(args: argparse.Namespace) -> tuple[LocalizerConfig, dict | None
     else:
         config = named_config(args.config)
     thresholds = {k: v for k, v in (("eps_p", args.eps_p), ("eps_n", args.eps_n)) if v is not None}
-    loss = replace(config.loss, variant=args.variant, form=args.loss_form, temperature=temperature,
-                   easy_pool=args.easy_negatives, **thresholds)
+    try:
+        loss = replace(config.loss, variant=args.variant, form=args.loss_form, temperature=temperature,
+                       easy_pool=args.easy_negatives, **thresholds)
+    except ValueError as exc:  # thresholds that make no tri-map: a usage error, not a crash
+        raise SystemExit(f"train localizer: {exc}") from exc
     return replace(config, loss=loss), state
 
 
