@@ -7,17 +7,15 @@ Usage: python bench/localizer/zones.py --data DIR --checkpoint CKPT [CKPT ...] [
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from audio_use import encoded_clips, report_per_checkpoint  # sibling script (bench/localizer/)
 from core.localizer.config import LossConfig
-from core.localizer.dataset import grid_mask, load_clip_set
-from core.localizer.network import similarity_maps
-from training.localizer.loading import load_predictor
+from core.localizer.dataset import grid_mask
+from core.localizer.network import own_maps, similarity_maps
 
 
 def zone_shares(maps: np.ndarray, inside: np.ndarray, eps_p: float, eps_n: float) -> dict:
@@ -33,32 +31,14 @@ def zone_shares(maps: np.ndarray, inside: np.ndarray, eps_p: float, eps_n: float
 
 def own_map_zones(checkpoint: str, data: Path, clips: int) -> dict:
     """zone_shares of one checkpoint's own maps on the first `clips` clips of data."""
-    predictor = load_predictor(checkpoint, "cpu")
-    clip_set = load_clip_set(data, predictor.config.network.image_size, predictor.config.audio,
-                             require_boxes=True, limit=clips)
+    clip_set, visual, audio = encoded_clips(checkpoint, data, clips)
     with torch.inference_mode():
-        images = torch.from_numpy(clip_set.images).permute(0, 3, 1, 2).float() / 255.0
-        visual, audio = predictor.model.encode(images, torch.from_numpy(clip_set.waveforms))
-        maps = torch.stack([similarity_maps(a[None], v[None])[0, 0] for a, v in zip(audio, visual)]).numpy()
+        maps = own_maps(similarity_maps(audio, visual)).numpy()
     inside = np.stack([grid_mask(boxes[0], maps.shape[-1]) for boxes in clip_set.annotations]).astype(bool)
     thresholds = LossConfig()
     return {**zone_shares(maps, inside, thresholds.eps_p, thresholds.eps_n), "clips": len(maps),
             "object_cell_share": float(inside.mean())}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--checkpoint", nargs="+", required=True)
-    parser.add_argument("--clips", type=int, default=300)
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    results = {c: own_map_zones(c, args.data, args.clips) for c in args.checkpoint}
-    text = json.dumps(results, indent=1)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
-
-
 if __name__ == "__main__":
-    main()
+    report_per_checkpoint(own_map_zones, __doc__.splitlines()[0], clips=300)
