@@ -52,6 +52,18 @@ def test_gate_uses_consistency_only_where_a_correction_strays_far():
     assert alpha_s.tolist() == [1.0, 0.0] and alpha_c.tolist() == [0.0, 1.0]
 
 
+def test_gate_on_grown_masks_spares_a_thin_label_corrected_a_few_pixels_off():
+    label = torch.zeros(1, 1, 32, 32)
+    label[..., 4:28, 14:16] = 1  # a 2 px wide track
+    g = m(0.25, 0.0)  # 4 px across it
+    off, back = m(0.0, 0.0), m(-0.25, 0.0)  # t1 g1 leaves it 4 px away (IoU 0); t2 g2 = identity
+    assert gate(label, off, g, back, g)[1].item() == 1.0
+    # grown by 4 px: columns 10:20 against 14:24, IoU 6 / 14
+    alpha_s, alpha_c = gate(label, off, g, back, g, threshold=0.4, dilate_px=4)
+    assert (alpha_s.item(), alpha_c.item()) == (1.0, 0.0)
+    assert gate(label, off, g, back, g, threshold=0.45, dilate_px=4)[1].item() == 1.0
+
+
 def test_joint_loss_gates_at_the_given_iou():
     label = torch.zeros(1, 1, 32, 32)
     label[..., 12:20, 12:20] = 1

@@ -31,7 +31,8 @@ def rail(tmp_path_factory):
 def trained(rail, tmp_path_factory):
     out = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
     assert main(["train", "autocorrect", "--data", str(rail), "--out", str(out), "--config", "tiny",
-                 "--steps", "40", "--batch-size", "8", "--loss", "joint", "--seed", "1"]) == 0
+                 "--steps", "40", "--batch-size", "8", "--loss", "joint", "--seed", "1",
+                 "--gate-dilate", "2"]) == 0  # gated on grown masks for the last 20 steps
     return out
 
 
@@ -47,6 +48,7 @@ def test_two_steps_run_and_save_a_loadable_checkpoint(rail, tmp_path):
 def test_loss_falls_over_a_short_run(trained):
     record = json.loads(trained.with_suffix(".train.json").read_text())
     losses = record["losses"]
+    assert record["gate_dilate"] == 2
     assert np.mean(losses[-10:]) < 0.8 * np.mean(losses[:5])
 
 

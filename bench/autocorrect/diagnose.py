@@ -90,10 +90,10 @@ def gate_share(predictor: AutoCorrectPredictor, data: str, tiles_used: int = 40,
     noisy = ~batch.clean
     with torch.no_grad():
         t1, t2 = predicted_pair(predictor.model.train(), batch)  # batch statistics, as in training
-    for threshold in (0.2, 0.1, 0.05, 0.02):
-        _, alpha_c = gate(batch.labels, t1, batch.g1, t2, batch.g2, threshold)
+    for dilate_px, threshold in [(0, th) for th in (0.2, 0.1, 0.05, 0.02)] + [(px, 0.2) for px in (2, 4, 6, 8)]:
+        _, alpha_c = gate(batch.labels, t1, batch.g1, t2, batch.g2, threshold, dilate_px)
         alpha_c = alpha_c.bool()
-        print(f"IoU < {threshold}: gated to J_c only {alpha_c.float().mean().item():.3f} of {samples} samples; "
+        print(f"IoU < {threshold}, masks grown by {dilate_px} px: gated to J_c only {alpha_c.float().mean().item():.3f} of {samples} samples; "
               f"noisy labels {alpha_c[noisy].float().mean().item():.3f} (of {int(noisy.sum())}), "
               f"clean labels {alpha_c[~noisy].float().mean().item():.3f} (of {int((~noisy).sum())})")
 

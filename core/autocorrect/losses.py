@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 
 from core.autocorrect.se2 import invert_batch, warp
 
@@ -52,19 +53,30 @@ def binary_iou(a: torch.Tensor, b: torch.Tensor, threshold: float = 0.5) -> torc
     return torch.where(union > 0, inter / union.clamp_min(1), torch.ones_like(union))
 
 
+def dilate(masks: torch.Tensor, px: int) -> torch.Tensor:
+    """(B, 1, H, W) masks grown by `px` pixels on every side (a square structuring element)."""
+    return masks if px <= 0 else F.max_pool2d(masks, 2 * px + 1, stride=1, padding=px)
+
+
 def gate(label_masks: torch.Tensor, t1: torch.Tensor, g1: torch.Tensor, t2: torch.Tensor,
-         g2: torch.Tensor, threshold: float = 0.2) -> tuple[torch.Tensor, torch.Tensor]:
-    """(alpha_s, alpha_c) per sample: J_c only where a corrected label strays far from y."""  # eq. 3.5
+         g2: torch.Tensor, threshold: float = 0.2, dilate_px: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """(alpha_s, alpha_c) per sample: J_c only where a corrected label strays far from y.
+
+    `dilate_px` > 0 compares the masks grown by that many pixels: on thin structures (8 px wide
+    tracks) a correction a few pixels off already has IoU ~0 with the label, so the plain rule
+    cannot tell a slightly wrong correction of a clean label from a correct one of a noisy label.
+    """  # eq. 3.5
     with torch.no_grad():
-        iou1 = binary_iou(warp(label_masks, t1 @ g1), label_masks)
-        iou2 = binary_iou(warp(label_masks, t2 @ g2), label_masks)
+        label = dilate(label_masks, dilate_px)
+        iou1 = binary_iou(dilate(warp(label_masks, t1 @ g1), dilate_px), label)
+        iou2 = binary_iou(dilate(warp(label_masks, t2 @ g2), dilate_px), label)
         noisy = torch.minimum(iou1, iou2) < threshold
     return (~noisy).float(), noisy.float()
 
 
 def joint_loss(t1: torch.Tensor, g1: torch.Tensor, t2: torch.Tensor, g2: torch.Tensor,
                label_masks: torch.Tensor | None, clean: torch.Tensor | None = None,
-               scale: float = 1.0, gate_iou: float = 0.2) -> torch.Tensor:
+               scale: float = 1.0, gate_iou: float = 0.2, gate_dilate_px: int = 0) -> torch.Tensor:
     """Mean J = alpha_s J_s + alpha_c J_c.
 
     Matrices are in the label's window frame (used for the gating IoU); the loss terms compare them
@@ -78,7 +90,7 @@ def joint_loss(t1: torch.Tensor, g1: torch.Tensor, t2: torch.Tensor, g2: torch.T
     if label_masks is None:
         alpha_s, alpha_c = torch.ones_like(j_s), torch.ones_like(j_c)
     else:
-        alpha_s, alpha_c = gate(label_masks, t1, g1, t2, g2, gate_iou)
+        alpha_s, alpha_c = gate(label_masks, t1, g1, t2, g2, gate_iou, gate_dilate_px)
     if clean is not None:
         alpha_s = torch.where(clean, torch.ones_like(alpha_s), alpha_s)
         alpha_c = torch.where(clean, torch.zeros_like(alpha_c), alpha_c)

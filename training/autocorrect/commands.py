@@ -33,6 +33,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                              "gating (1: never gate)")
     parser.add_argument("--gate-iou", type=float, default=0.2,
                         help="joint loss: eq. 3.5's IoU below which a sample gets J_c alone")
+    parser.add_argument("--gate-dilate", type=int, default=0, metavar="PX",
+                        help="joint loss: grow both masks by PX pixels before the gate's IoU, for thin "
+                             "structures (0: eq. 3.5 as written)")
     parser.add_argument("--loss-unit", type=float, default=None, metavar="PX",
                         help="pixels taken as 1 when J_s and J_c compare matrices (default: the largest "
                              "perturbation shift and turn weigh the same)")

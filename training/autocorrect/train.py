@@ -40,6 +40,7 @@ class TrainOptions:
     device: str = "cpu"
     gate_after: float = 0.5  # share of steps with alpha_s = alpha_c = 1 before eq. 3.5 gating
     gate_iou: float = 0.2  # eq. 3.5: J_c alone below this IoU
+    gate_dilate: int = 0  # px the gate grows both masks by before their IoU (0: eq. 3.5 as written)
     loss_unit: float | None = None  # px taken as 1 when J_s / J_c compare matrices (None: losses.loss_unit_px)
     window: int | None = None
     threads: int | None = None
@@ -60,7 +61,7 @@ def predicted_pair(model: torch.nn.Module, batch: Batch) -> tuple[torch.Tensor, 
 
 
 def batch_loss(model: torch.nn.Module, batch: Batch, loss: str, gated: bool, scale: float = 1.0,
-               gate_iou: float = 0.2) -> torch.Tensor:
+               gate_iou: float = 0.2, gate_dilate: int = 0) -> torch.Tensor:
     """The training objective for one batch (J_s: eq. 3.2, J_c: eq. 3.3, gating: eq. 3.5).
 
     `scale` multiplies translations before the matrices are compared (see losses.loss_unit_px).
@@ -71,7 +72,8 @@ def batch_loss(model: torch.nn.Module, batch: Batch, loss: str, gated: bool, sca
     t1, t2 = predicted_pair(model, batch)
     if loss == "consistency":
         return consistency_loss(*(rescale(m, scale) for m in (t1, batch.g1, t2, batch.g2))).mean()
-    return joint_loss(t1, batch.g1, t2, batch.g2, batch.labels if gated else None, batch.clean, scale, gate_iou)
+    return joint_loss(t1, batch.g1, t2, batch.g2, batch.labels if gated else None, batch.clean, scale, gate_iou,
+                      gate_dilate)
 
 
 def frozen_predictor(net: torch.nn.Module, device: torch.device, chunk: int = 256):
@@ -151,7 +153,8 @@ def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo
         if options.model_memory and step % options.model_memory == 0:
             data.follow_model(frozen_predictor(net, device), rng, options.model_memory_rounds)
         batch = data.batch(rng, options.batch_size, views).subset(share).to(device)
-        loss = batch_loss(model, batch, options.loss, step >= options.gate_after * steps, scale, options.gate_iou)
+        loss = batch_loss(model, batch, options.loss, step >= options.gate_after * steps, scale,
+                          options.gate_iou, options.gate_dilate)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -165,6 +168,7 @@ def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo
               "batch_size": options.batch_size, "processes": info.world_size, "rank": info.rank, "lr": options.lr,
               "seed": options.seed, "init": str(options.init) if options.init else None,
               "model_memory": options.model_memory, "gate_after": options.gate_after, "gate_iou": options.gate_iou,
+              "gate_dilate": options.gate_dilate,
               "tiles": len(tiles), "instances": len(data.items), "verified": int(sum(data.clean)),
               "max_shift_px": max_shift, "loss_unit_px": round(unit, 2),
               "first_loss": float(np.mean(losses[:10])), "final_loss": float(np.mean(losses[-10:])),
