@@ -3,7 +3,7 @@
 Usage (numbers in RESULTS.md):
   python bench/autocorrect/diagnose.py residuals --checkpoint CKPT --data DIR
   python bench/autocorrect/diagnose.py oracle-memory --checkpoint CKPT --data DIR
-  python bench/autocorrect/diagnose.py gate-share --checkpoint CKPT --data TRAIN_DIR
+  python bench/autocorrect/diagnose.py gate-share --checkpoint CKPT --data TRAIN_DIR   # plain and grown-mask gates
   python bench/autocorrect/diagnose.py window-losses --checkpoint CKPT --data DIR   # J_s, J_c on true labels
 """
 
@@ -93,7 +93,8 @@ def gate_share(predictor: AutoCorrectPredictor, data: str, tiles_used: int = 40,
     for dilate_px, threshold in [(0, th) for th in (0.2, 0.1, 0.05, 0.02)] + [(px, 0.2) for px in (2, 4, 6, 8)]:
         _, alpha_c = gate(batch.labels, t1, batch.g1, t2, batch.g2, threshold, dilate_px)
         alpha_c = alpha_c.bool()
-        print(f"IoU < {threshold}, masks grown by {dilate_px} px: gated to J_c only {alpha_c.float().mean().item():.3f} of {samples} samples; "
+        print(f"IoU < {threshold}, masks grown by {dilate_px} px: gated to J_c only "
+              f"{alpha_c.float().mean().item():.3f} of {samples} samples; "
               f"noisy labels {alpha_c[noisy].float().mean().item():.3f} (of {int(noisy.sum())}), "
               f"clean labels {alpha_c[~noisy].float().mean().item():.3f} (of {int((~noisy).sum())})")
 
