@@ -30,7 +30,7 @@ system-deps:
 
 run: setup
 	$(PY) -m annotation_db init
-	$(PY) -m annotation_db seed-demo
+	$(PY) -m training seed-demo
 	$(PY) -m streamlit run app/main.py --server.address $(HOST) --server.port $(PORT)
 
 test: setup system-deps

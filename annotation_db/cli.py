@@ -63,7 +63,6 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--project")
     stats.add_argument("--json", action="store_true")
 
-    sub.add_parser("seed-demo", help="generate and import the demo projects (skips existing ones)")
     return parser
 
 
@@ -175,14 +174,6 @@ def _stats(args) -> int:
     return 0
 
 
-def _seed_demo(args) -> int:
-    from annotation_db.demo import seed_demo
-
-    for line in seed_demo(progress=_terminal_progress):
-        print(line)
-    return 0
-
-
 def _terminal_progress(done: int, total: int, what: str) -> None:
     if sys.stderr.isatty():
         width = 30
@@ -194,5 +185,5 @@ def _terminal_progress(done: int, total: int, what: str) -> None:
 COMMANDS = {
     "init": _init, "create-user": _create_user, "import-geo": _import_geo,
     "import-clips": _import_clips, "import-vggss": _import_vggss, "export-geo": _export_geo,
-    "export-vggss": _export_vggss, "stats": _stats, "seed-demo": _seed_demo,
+    "export-vggss": _export_vggss, "stats": _stats,
 }

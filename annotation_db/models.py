@@ -53,16 +53,6 @@ class ProjectKind(str, enum.Enum):
     def is_geo(self) -> bool:
         return self in (ProjectKind.railway, ProjectKind.buildings)
 
-    @property
-    def model_name(self) -> Optional[str]:
-        """The model family that proposes for this kind of project."""
-        return {
-            ProjectKind.railway: "autocorrect",
-            ProjectKind.buildings: "autocorrect",
-            ProjectKind.localization: "localizer",
-            ProjectKind.sync: "avst",
-        }.get(self)
-
 
 class VerdictKind(str, enum.Enum):
     geometry = "geometry"  # AutoCorrect: final geometry of one instance

@@ -30,6 +30,9 @@ class Settings:
     demo_seed: int = field(default_factory=lambda: _env("DEMO_SEED", 7, int))
     # share of each project's verified items kept for evaluation and never trained on
     holdout_share: float = field(default_factory=lambda: _env("HOLDOUT_SHARE", 0.2, float))
+    # packages defining more model families (training/families.py), comma-separated
+    model_families: tuple[str, ...] = field(default_factory=lambda: tuple(
+        name.strip() for name in os.environ.get("MODEL_FAMILIES", "").split(",") if name.strip()))
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.synthetic.geo import generate_geo
-from training.checkpoints import load_checkpoint
+from core.checkpoints import load_checkpoint
 from training.cli import main
 
 
@@ -27,7 +27,7 @@ def rail(tmp_path_factory):
 
 def _train(rail, out, *extra):
     assert main(["train", "autocorrect", "--data", str(rail), "--out", str(out), "--config", "tiny",
-                 "--steps", "3", "--batch-size", "8", "--loss", "joint", "--seed", "3", "--threads", "1",
+                 "--max-steps", "3", "--batch-size", "8", "--loss", "joint", "--seed", "3", "--threads", "1",
                  *extra]) == 0
     return json.loads(out.with_suffix(".train.json").read_text())
 

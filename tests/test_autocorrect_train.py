@@ -17,7 +17,7 @@ from annotation_db.verdicts import record_verdict
 from core.autocorrect.geo_io import geometry_to_shape
 from core.autocorrect.se2 import se2_matrix
 from core.synthetic.geo import generate_geo
-from training.checkpoints import load_checkpoint
+from core.checkpoints import load_checkpoint
 from training.cli import main
 
 
@@ -31,7 +31,7 @@ def rail(tmp_path_factory):
 def trained(rail, tmp_path_factory):
     out = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
     assert main(["train", "autocorrect", "--data", str(rail), "--out", str(out), "--config", "tiny",
-                 "--steps", "40", "--batch-size", "8", "--loss", "joint", "--seed", "1",
+                 "--max-steps", "40", "--batch-size", "8", "--loss", "joint", "--seed", "1",
                  "--gate-dilate", "2"]) == 0  # gated on grown masks for the last 20 steps
     return out
 
@@ -39,9 +39,9 @@ def trained(rail, tmp_path_factory):
 def test_two_steps_run_and_save_a_loadable_checkpoint(rail, tmp_path):
     out = tmp_path / "two.pt"
     assert main(["train", "autocorrect", "--data", str(rail), "--out", str(out), "--config", "tiny",
-                 "--steps", "2", "--batch-size", "4", "--no-memory-map", "--loss", "self"]) == 0
+                 "--max-steps", "2", "--batch-size", "4", "--no-memory-map", "--loss", "self"]) == 0
     state, config = load_checkpoint(out)
-    assert config["model"]["memory_map"] is False
+    assert config["family"] == "autocorrect" and config["model"]["memory_map"] is False
     assert state["features.0.weight"].shape[1] == 4  # RGB + mask, no memory channel
 
 

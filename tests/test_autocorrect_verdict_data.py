@@ -87,7 +87,7 @@ def test_train_reads_the_set_and_eval_scores_the_held_out_verdicts(reviewed, ses
     result = verdict_data.build_training_set(session, project.id, tmp_path / "set")
     out = tmp_path / "ck.pt"
     assert main(["train", "autocorrect", "--data", str(result.train_dir), "--out", str(out), "--config", "tiny",
-                 "--steps", "2", "--batch-size", "4", "--loss", "joint"]) == 0
+                 "--max-steps", "2", "--batch-size", "4", "--loss", "joint"]) == 0
     record = json.loads(out.with_suffix(".train.json").read_text())
     assert record["verified"] == 3 and record["instances"] == sum(result.counts[k] for k in ("clean", "noisy"))
     capsys.readouterr()

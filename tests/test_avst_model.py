@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from core.avst.audio import LogSpectrogram
-from core.avst.builder import SAMPLE_RATE, VARIANTS, get_config, build_avst
-from core.avst.transformer import spec_columns
+from core.avst.builder import build_avst
+from core.avst.config import SAMPLE_RATE, VARIANTS, get_config, spec_columns
 
 SMALL = dict(image_size=32, visual_widths=(8, 8, 16, 16), audio_widths=(8, 8, 16, 16, 16), n_mels=16,
              width=16, heads=2, ffn=32, layers=2)

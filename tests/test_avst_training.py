@@ -9,11 +9,12 @@ import pytest
 import torch
 
 from core.avst.audio import LogSpectrogram
-from core.avst.builder import get_config, build_avst
+from core.avst.builder import build_avst
+from core.avst.config import get_config
 from core.avst.dataset import load_clip, read_sync_set, stage1_batch, stage2_batch
 from core.avst.losses import info_nce
 from core.synthetic.sync import generate_sync
-from training.checkpoints import load_checkpoint
+from core.checkpoints import load_checkpoint
 from training.cli import main
 
 SMALL = ["--config", "tiny"]
@@ -29,7 +30,7 @@ def sync_set(tmp_path_factory):
 def checkpoint(sync_set, tmp_path_factory):
     out = tmp_path_factory.mktemp("ckpt") / "avst.pt"
     code = main(["train", "avst", "--data", str(sync_set), "--out", str(out), "--variant", "enc-mp",
-                 "--epochs", "2", "--stage1-epochs", "1", "--batch", "3", "--group", "3", "--max-steps", "2",
+                 "--epochs", "2", "--stage1-epochs", "1", "--batch-size", "3", "--group", "3", "--max-steps", "2",
                  "--all-categories", *SMALL])
     assert code == 0
     return out
@@ -37,7 +38,7 @@ def checkpoint(sync_set, tmp_path_factory):
 
 def test_two_training_steps_write_a_loadable_checkpoint(checkpoint):
     state, config = load_checkpoint(checkpoint)
-    assert config["steps"] == 2 and config["model"]["variant"] == "enc-mp"
+    assert config["family"] == "avst" and config["steps"] == 2 and config["model"]["variant"] == "enc-mp"
     model = build_avst(get_config("tiny", variant="enc-mp"))
     model.load_state_dict(state)
 
@@ -105,7 +106,7 @@ def test_predict_project_writes_stamped_proposals(session, sync_set, checkpoint)
     from annotation_db.projects import get_project
     from annotation_db.verdicts import latest_proposals
     from training.avst.predict import predict_project
-    from training.checkpoints import checkpoint_version
+    from core.checkpoints import checkpoint_version
 
     import_clips(session, "sync", "sync", sync_set / "clips", sync_set / "labels.csv")
     project = get_project(session, "sync")
@@ -135,7 +136,7 @@ def test_two_gloo_processes_give_the_one_process_losses(sync_set, tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     common = ["train", "avst", "--data", str(sync_set), "--variant", "enc-mp", "--epochs", "3",
-              "--stage1-epochs", "1", "--batch", "4", "--group", "2", "--max-steps", "3", "--lr", "1e-3",
+              "--stage1-epochs", "1", "--batch-size", "4", "--group", "2", "--max-steps", "3", "--lr", "1e-3",
               "--all-categories", "--threads", "1", *SMALL]
     assert main([*common, "--out", str(tmp_path / "one.pt"), "--loss-log", str(tmp_path / "one.json")]) == 0
     assert main([*common, "--out", str(tmp_path / "two.pt"), "--loss-log", str(tmp_path / "two.json"),
@@ -150,7 +151,7 @@ def test_two_gloo_processes_give_the_one_process_losses(sync_set, tmp_path):
 def test_init_starts_from_the_parent_weights_and_config(sync_set, checkpoint, tmp_path):
     out = tmp_path / "child.pt"
     assert main(["train", "avst", "--data", str(sync_set), "--out", str(out), "--init", str(checkpoint),
-                 "--variant", "dec", "--epochs", "1", "--batch", "3", "--group", "3", "--max-steps", "1",
+                 "--variant", "dec", "--epochs", "1", "--batch-size", "3", "--group", "3", "--max-steps", "1",
                  "--lr", "1e-12", "--all-categories", *SMALL]) == 0
     parent, _ = load_checkpoint(checkpoint)
     child, config = load_checkpoint(out)
@@ -183,7 +184,7 @@ def test_stage0_scores_come_from_the_encoders_alone(sync_set):
 def test_stage0_then_stage2_through_the_cli(sync_set, tmp_path):
     out = tmp_path / "s0.pt"
     assert main(["train", "avst", "--data", str(sync_set), "--out", str(out), "--variant", "enc-mp",
-                 "--epochs", "2", "--stage0-epochs", "1", "--stage1-epochs", "0", "--batch", "3", "--group", "3",
+                 "--epochs", "2", "--stage0-epochs", "1", "--stage1-epochs", "0", "--batch-size", "3", "--group", "3",
                  "--lr", "1e-3", "--loss-log", str(tmp_path / "log.json"), *SMALL]) == 0
     stages = [row["stage"] for row in json.loads((tmp_path / "log.json").read_text())["losses"]]
     assert stages[0] == 0 and stages[-1] == 2 and sorted(set(stages)) == [0, 2]

@@ -18,8 +18,8 @@ from core.autocorrect.predictor import AutoCorrectPredictor
 from core.autocorrect.rasterize import Shape
 from core.autocorrect.se2 import se2_matrix
 from core.autocorrect.windows import image_to_float
-from training.checkpoints import load_checkpoint
-from training.registry import bundled_checkpoint
+from core.checkpoints import load_checkpoint
+from training.family import bundled_checkpoint
 
 DEVICE = os.environ.get("TEST_DEVICE", "cuda")
 pytestmark = [pytest.mark.gpu,
@@ -55,10 +55,11 @@ def test_autocorrect_predictor_on_device_matches_cpu():
 
 
 def test_autocorrect_trainer_runs_two_steps_on_device(tmp_path):
-    from training.autocorrect.train import TrainOptions, run_training
+    from training.autocorrect.options import AutoCorrectTrainOptions
+    from training.autocorrect.train import run_training
 
     out = tmp_path / "ac.pt"
-    options = TrainOptions(data=tmp_path, out=out, config="tiny", steps=2, batch_size=8, device=DEVICE)
+    options = AutoCorrectTrainOptions(data=tmp_path, out=out, config="tiny", max_steps=2, batch_size=8, device=DEVICE)
     record = run_training(options, progress=lambda _: None,
                           loaded=("railway", [railway_tile(seed, size=128, tracks=3) for seed in range(2)]))
     assert record["steps"] == 2 and np.isfinite(record["losses"]).all()
@@ -83,7 +84,7 @@ def test_localizer_trainer_runs_two_steps_on_device(localization_clips, tmp_path
 
 
 def test_localizer_predictor_on_device_matches_cpu(localization_clips):
-    from training.localizer.loading import load_predictor
+    from training.localizer.predict import load_predictor
 
     cpu, dev = load_predictor(device="cpu"), load_predictor(device=DEVICE)
     for path in sorted((localization_clips / "clips").glob("*.mp4")):
@@ -105,7 +106,7 @@ def test_avst_trainer_runs_two_steps_on_device(sync_clips, tmp_path):
 
     out = tmp_path / "avst.pt"
     assert main(["train", "avst", "--data", str(sync_clips), "--out", str(out), "--variant", "enc-mp",
-                 "--epochs", "2", "--stage1-epochs", "1", "--batch", "2", "--group", "2", "--max-steps", "2",
+                 "--epochs", "2", "--stage1-epochs", "1", "--batch-size", "2", "--group", "2", "--max-steps", "2",
                  "--all-categories", "--config", "tiny", "--device", DEVICE]) == 0
     assert load_checkpoint(out)[1]["steps"] == 2
 

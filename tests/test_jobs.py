@@ -13,7 +13,6 @@ from annotation_db.engine import get_engine, session_scope
 from annotation_db.models import JobStatus, Role, TrainingJob, utcnow
 from annotation_db.users import AccessDenied, create_user
 from core.config import get_settings
-from training.job_runner import flags
 from training.jobs import (cancel_job, claim_next_job, fail_stale_jobs, heartbeat, job_details,
                            record_progress, submit_job)
 
@@ -123,12 +122,6 @@ def test_a_heartbeat_waits_out_a_job_that_holds_the_write_lock(database, monkeyp
         assert session.get(TrainingJob, job.id).heartbeat_at > claimed_at
 
 
-def test_params_become_flags():
-    assert flags({"epochs": 2, "no_memory_map": True, "skip": False, "data": "/d", "x": None}) == \
-        ["--epochs", "2", "--no-memory-map", "--data", "/d"]
-    assert flags({"stage1_epochs": 0, "lr": 0.0}) == ["--stage1-epochs", "0", "--lr", "0.0"]  # 0 == False
-
-
 def test_worker_runs_a_train_job_end_to_end_and_registers_the_version(database, tmp_path):
     from core.synthetic.geo import generate_geo
     from training.worker import run_worker
@@ -136,7 +129,7 @@ def test_worker_runs_a_train_job_end_to_end_and_registers_the_version(database, 
     data = generate_geo(kind="railway", tiles=1, size=128, seed=3, out=tmp_path / "rail")
     with session_scope() as session:
         job = submit_job(session, _researcher(session), "autocorrect", "train", None,
-                         {"data": str(data), "config": "tiny", "steps": 3, "batch_size": 2,
+                         {"data": str(data), "config": "tiny", "max_steps": 3, "batch_size": 2,
                           "window": 64, "eval_data": str(data)})
     assert run_worker(until_idle=True) == 1
     with session_scope() as session:
@@ -186,7 +179,7 @@ def test_a_killed_worker_takes_its_child_along_and_the_job_fails_with_its_log(da
     with session_scope() as session:
         user = _researcher(session)
         long_job = submit_job(session, user, "autocorrect", "train", None,
-                              {"data": str(data), "config": "tiny", "steps": 100000, "batch_size": 2,
+                              {"data": str(data), "config": "tiny", "max_steps": 100000, "batch_size": 2,
                                "window": 64})
     worker = subprocess.Popen([sys.executable, "-m", "training", "worker"], env=dict(os.environ),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -207,7 +200,7 @@ def test_a_killed_worker_takes_its_child_along_and_the_job_fails_with_its_log(da
     with session_scope() as session:
         after_kill = job_details(session, long_job.id)
         queued = submit_job(session, _researcher(session, "rosa"), "autocorrect", "train", None,
-                            {"data": str(data), "config": "tiny", "steps": 2, "batch_size": 2, "window": 64})
+                            {"data": str(data), "config": "tiny", "max_steps": 2, "batch_size": 2, "window": 64})
     assert after_kill["status"] == "running" and after_kill["progress"]["step"] > 0
     time.sleep(1.1)
     assert fail_stale_jobs(timedelta(seconds=1)) == [long_job.id]
@@ -235,7 +228,7 @@ def test_the_worker_stops_a_running_job_on_cancel(database, tmp_path):
     with session_scope() as session:
         user = _researcher(session)
         job = submit_job(session, user, "autocorrect", "train", None,
-                         {"data": str(data), "config": "tiny", "steps": 100000, "batch_size": 2, "window": 64})
+                         {"data": str(data), "config": "tiny", "max_steps": 100000, "batch_size": 2, "window": 64})
     worker = subprocess.Popen([sys.executable, "-m", "training", "worker", "--until-idle"], env=dict(os.environ),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

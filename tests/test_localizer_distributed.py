@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from core.synthetic.localization import generate_localization
-from training.checkpoints import load_checkpoint
+from core.checkpoints import load_checkpoint, model_config
 from training.cli import main
 
 
@@ -20,7 +20,8 @@ def _train(clips_dir, out, *extra):
     argv = ["train", "localizer", "--data", str(clips_dir), "--out", str(out), "--config", "micro",
             "--max-steps", "3", "--batch-size", "4", "--lr", "1e-3", "--seed", "3", *extra]
     assert main(argv) == 0
-    return json.loads(out.with_suffix(".json").read_text())["train"]
+    record = json.loads(out.with_suffix(".train.json").read_text())  # rank 0's record, losses included
+    return {**json.loads(out.with_suffix(".json").read_text())["train"], **record}
 
 
 def test_two_gloo_processes_follow_the_one_process_losses(clips_dir, tmp_path):
@@ -39,7 +40,7 @@ def test_init_starts_from_the_given_weights(clips_dir, tmp_path):
     train = _train(clips_dir, tmp_path / "child.pt", "--init", str(tmp_path / "parent.pt"), "--max-steps", "1",
                    "--lr", "1e-9", "--variant", "no-ignore")
     child, meta = load_checkpoint(tmp_path / "child.pt")
-    assert train["init"] == str(tmp_path / "parent.pt") and meta["localizer"]["loss"]["variant"] == "no-ignore"
+    assert train["init"] == str(tmp_path / "parent.pt") and model_config(meta, "localizer")["loss"]["variant"] == "no-ignore"
     moved = [k for k in parent if parent[k].is_floating_point() and "running" not in k
              and not torch.allclose(parent[k], child[k], atol=1e-5)]
     assert not moved  # a step at lr 1e-9 leaves the parent's weights as they were

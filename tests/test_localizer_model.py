@@ -4,8 +4,8 @@ import numpy as np
 import torch
 
 from core.localizer.audio import fit_window, log_spectrogram
-from core.localizer.builder import build_localizer, named_config
-from core.localizer.config import AudioConfig, LocalizerConfig
+from core.localizer.builder import build_localizer
+from core.localizer.config import AudioConfig, LocalizerConfig, named_config
 from core.localizer.network import own_maps, similarity_maps
 
 

@@ -11,9 +11,11 @@ from sqlmodel import select
 from annotation_db.models import JobKind, JobStatus, ModelVersion, ProjectKind, Role, TrainingJob, utcnow
 from annotation_db.projects import ensure_project
 from annotation_db.users import AccessDenied, create_user
-from training.checkpoints import config_path
+from core.checkpoints import config_path
 from training.jobs import version_details
-from training.registry import bundled_checkpoint, promote_version, register_version, resolve_model
+from training.family import bundled_checkpoint
+from training.families import get_family
+from training.registry import promote_version, register_version, resolve_model
 
 
 def _copy_checkpoint(name: str, target) -> str:
@@ -25,7 +27,7 @@ def _copy_checkpoint(name: str, target) -> str:
 
 def test_register_records_file_hash_parent_data_and_metrics(session, tmp_path):
     project = ensure_project(session, "s", ProjectKind.sync)
-    parent = resolve_model(session, project, "avst", "avst-demo")
+    parent = resolve_model(session, project, get_family("avst"))
     path = _copy_checkpoint("avst-demo", tmp_path / "child.pt")
     (tmp_path / "child.pt").open("ab").write(b"\0")  # other weights, same name
     cutoff = utcnow()
@@ -42,18 +44,18 @@ def test_register_records_file_hash_parent_data_and_metrics(session, tmp_path):
 
 def test_promote_activates_the_version_and_queues_a_predict_job(session):
     project = ensure_project(session, "s", ProjectKind.sync)
-    version = resolve_model(session, project, "avst", "avst-demo")
+    version = resolve_model(session, project, get_family("avst"))
     rita = create_user(session, "rita", Role.researcher, "password1")
     job = promote_version(session, rita, project, version.version_id)
     assert project.active_model_version_id == version.version_id
     assert job.kind is JobKind.predict and job.project_id == project.id and job.status is JobStatus.queued
-    assert resolve_model(session, project, "avst", "avst-demo").version_id == version.version_id
+    assert resolve_model(session, project, get_family("avst")).version_id == version.version_id
 
 
 def test_annotators_cannot_promote_and_versions_must_fit_the_project(session):
     sync = ensure_project(session, "s", ProjectKind.sync)
     town = ensure_project(session, "t", ProjectKind.buildings)
-    version = resolve_model(session, sync, "avst", "avst-demo")
+    version = resolve_model(session, sync, get_family("avst"))
     ann = create_user(session, "ann", Role.annotator, "password1")
     with pytest.raises(AccessDenied):
         promote_version(session, ann, sync, version.version_id)

@@ -25,7 +25,8 @@ from core.config import get_settings
 from core.synthetic.geo import generate_geo
 from core.synthetic.sync import generate_sync
 from training import cli
-from training.benchmarks import BenchmarkSpec, headline
+from training.benchmarks import BenchmarkSpec
+from training.families import get_family
 from training.jobs import job_details, submit_job
 from training.registry import register_version
 from training.worker import run_worker
@@ -52,12 +53,12 @@ def judged_sync_project(database, tmp_path, monkeypatch):
 def tiny_avst_version(session, data, out) -> int:
     """A one-step tiny AVST registered as a version: the parent the retrain starts from."""
     assert cli.main(["train", "avst", "--data", str(data), "--out", str(out), "--config", "tiny",
-                     "--variant", "enc-mp", "--epochs", "1", "--max-steps", "1", "--batch", "4"]) == 0
+                     "--variant", "enc-mp", "--epochs", "1", "--max-steps", "1", "--batch-size", "4"]) == 0
     return register_version(session, "avst", out).id
 
 
 def test_retrain_job_registers_a_child_with_parent_and_child_metrics(judged_sync_project):
-    params = {"config": "tiny", "variant": "enc-mp", "epochs": 1, "max_steps": 2, "batch": 4,
+    params = {"config": "tiny", "variant": "enc-mp", "epochs": 1, "max_steps": 2, "batch_size": 4,
               "benchmark": {"items": 3, "size": 64}, "eval": {"lengths": "1"}}
     with session_scope() as session:
         rita = create_user(session, "rita", Role.researcher, "password123")
@@ -77,11 +78,11 @@ def test_retrain_job_registers_a_child_with_parent_and_child_metrics(judged_sync
     assert metrics["training_data"]["positives"] == len(version["verdict_ids"])
     for split in ("heldout", "synthetic"):
         for who in ("parent", "child"):
-            assert 0.0 <= headline("avst", metrics[split][who]) <= 1.0
+            assert 0.0 <= get_family("avst").headline_of(metrics[split][who]) <= 1.0
     assert metrics["heldout"]["parent"]["model"]["clips"] == metrics["training_data"]["held_out"]
     assert metrics["benchmark"]["items"] == 3
     headlines = details["progress"]["last_metric"]
-    assert headlines["heldout"]["child"] == headline("avst", metrics["heldout"]["child"])
+    assert headlines["heldout"]["child"] == get_family("avst").headline_of(metrics["heldout"]["child"])
     with session_scope() as session:
         parent = session.get(ModelVersion, version["parent_id"])
         assert parent.path.endswith("parent.pt")
@@ -127,7 +128,7 @@ def _run_train_job(user_id: int, project: str, params: dict) -> dict:
 
 def test_first_version_from_scratch_and_the_verdict_free_control(judged_geo_project):
     project, rita = judged_geo_project
-    params = {"config": "tiny", "steps": 2, "batch_size": 4, "threads": 1, "benchmark": {"items": 1, "size": 128}}
+    params = {"config": "tiny", "max_steps": 2, "batch_size": 4, "threads": 1, "benchmark": {"items": 1, "size": 128}}
     first = _run_train_job(rita, project, {**params, "from_scratch": True})["version"]
     assert first["parent_id"] is None and first["metrics"]["from_scratch"]
     assert json.loads(Path(first["path"]).with_suffix(".train.json").read_text())["init"] is None

@@ -15,9 +15,9 @@ from annotation_db.users import create_user
 from core.config import get_settings
 from core.localizer.dataset import read_annotations
 from core.synthetic.localization import generate_localization
-from training.localizer.commands import PEOPLE_BOXES
+from training.localizer.options import PEOPLE_BOXES
 from training.localizer.verdict_data import build_training_set
-from training.verdict_control import ignore_verdicts
+from training.families import get_family
 
 
 def test_the_localizer_control_drops_the_boxes_and_keeps_the_clips(database, tmp_path, monkeypatch):
@@ -34,7 +34,7 @@ def test_the_localizer_control_drops_the_boxes_and_keeps_the_clips(database, tmp
             save_boxes(session, person, project, clip.id, truth[clip.key])
         no = save_sound(session, person, project, clips[0].id, "no")
         real = build_training_set(session, project.id, tmp_path / "real")
-        control = ignore_verdicts(session, "localizer", build_training_set(session, project.id, tmp_path / "ctl"),
+        control = get_family("localizer").ignore_verdicts(session, build_training_set(session, project.id, tmp_path / "ctl"),
                                   project.id)
 
     assert real.counts["left_out"] == 1 and real.counts["oracle"] >= 1 and real.counts["held_out"] >= 1
@@ -80,7 +80,7 @@ def test_the_avst_control_trains_every_verified_clip_as_imported(database, tmp_p
         clips = {c.key: c for c in session.exec(select(Clip).where(Clip.project_id == project.id))}
         judged = [k for k, c in clips.items() if c.id in {v.clip_id for v in _sync_verdicts(session)}]
         real = build_sync_set(session, project.id, tmp_path / "real")
-        control = ignore_verdicts(session, "avst", build_sync_set(session, project.id, tmp_path / "ctl"), project.id)
+        control = get_family("avst").ignore_verdicts(session, build_sync_set(session, project.id, tmp_path / "ctl"), project.id)
 
     trained = sorted(k for k in judged if not is_held_out(project.id, f"clip:{clips[k].id}"))
     assert len(judged) == 7 and real.counts["left_out"] >= 1 and real.counts["held_out"] >= 1  # seed 21

@@ -1,4 +1,4 @@
-"""The fixed synthetic benchmark a retrain job scores parent and child on, and each model's headline metric."""
+"""The fixed synthetic benchmark a retrain or project evaluation scores a model on."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.config import get_settings
-
-# the number a version comparison leads with: a path into the model's `eval --json` report
-HEADLINE = {"autocorrect": ("model", "iou"), "localizer": ("model", "ciou@0.5"), "avst": ("model", "accuracy")}
+from training.family import ModelFamily
 
 
 @dataclass(frozen=True)
@@ -31,43 +29,18 @@ class BenchmarkSpec:
         return cls(**{k: int(v) for k, v in given.items()})
 
 
-def synthetic_benchmark(model: str, variant: str, spec: BenchmarkSpec) -> Path:
-    """The benchmark's folder (in the layout `eval MODEL --data` reads), generated on first use."""
+def synthetic_benchmark(family: ModelFamily, variant: str, spec: BenchmarkSpec) -> Path:
+    """The benchmark's folder (in the layout `eval FAMILY --data` reads), generated on first use."""
+    model = family.name
     folder = get_settings().data_dir / "benchmarks" / f"{model}-{variant}-s{spec.seed}-n{spec.items}-px{spec.size}"
-    if (folder / "meta.json").is_file():
+    if (folder / "benchmark.json").is_file():
         return folder
     partial = folder.with_name(folder.name + ".part")
     shutil.rmtree(partial, ignore_errors=True)
-    _generate(model, variant, spec, partial)
+    family.make_benchmark(variant, spec, partial)
     (partial / "benchmark.json").write_text(json.dumps({"model": model, "variant": variant, **asdict(spec)}))
     try:
         partial.replace(folder)  # a half-written benchmark is never used
     except OSError:  # another job wrote the same benchmark meanwhile
         shutil.rmtree(partial, ignore_errors=True)
     return folder
-
-
-def _generate(model: str, variant: str, spec: BenchmarkSpec, out: Path) -> None:
-    if model == "autocorrect":
-        from core.synthetic.geo import generate_geo
-
-        generate_geo(kind=variant, tiles=spec.items, size=spec.size or 256, seed=spec.seed, out=out)
-    elif model == "localizer":
-        from core.synthetic.localization import generate_localization
-
-        generate_localization(clips=spec.items, seed=spec.seed, out=out, duration=3.0, size=spec.size or 224)
-    elif model == "avst":
-        from core.synthetic.sync import generate_sync
-
-        generate_sync(clips=spec.items, seed=spec.seed, out=out, min_duration=4.0, max_duration=6.0,
-                      size=spec.size or 112)
-    else:
-        raise ValueError(f"no synthetic benchmark for model {model!r}")
-
-
-def headline(model: str, report: dict | None) -> float | None:
-    """The model's headline number in an eval report (None if absent)."""
-    value = report
-    for key in HEADLINE[model]:
-        value = value.get(key) if isinstance(value, dict) else None
-    return None if value is None else float(value)

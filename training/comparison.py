@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from annotation_db.models import ModelVersion
-from training.benchmarks import HEADLINE, headline
-
-SPLITS = ("heldout", "synthetic")  # where a retrain job scores parent and child
+from training.evaluation import SPLITS
+from training.families import get_family
 
 
 def flat_numbers(report: dict | None, prefix: str = "") -> dict[str, float]:
@@ -22,7 +21,7 @@ def flat_numbers(report: dict | None, prefix: str = "") -> dict[str, float]:
 
 def model_numbers(model: str, report: dict | None) -> dict[str, float]:
     """The model's own numbers in an eval report (baselines, equal for parent and child, left out)."""
-    method = HEADLINE[model][0]
+    method = get_family(model).headline[0]
     return flat_numbers((report or {}).get(method))
 
 
@@ -47,11 +46,12 @@ def headline_row(version: ModelVersion) -> dict:
     row = {"id": version.id, "version": version.version, "parent": version.parent_id, "job": version.job_id,
            "created": version.created_at.strftime("%Y-%m-%d %H:%M"),
            "verdicts": len(version.verdict_ids or [])}
-    name = ".".join(HEADLINE[version.model])
+    family = get_family(version.model)
+    name = ".".join(family.headline)
     for split in SPLITS:
         scored = metrics.get(split) or {}
-        row[f"{split} {name}"] = headline(version.model, scored.get("child"))
-        row[f"{split} {name} (parent)"] = headline(version.model, scored.get("parent"))
+        row[f"{split} {name}"] = family.headline_of(scored.get("child"))
+        row[f"{split} {name} (parent)"] = family.headline_of(scored.get("parent"))
     if not any(metrics.get(split) for split in SPLITS):  # a version scored by a plain eval
-        row[f"eval {name}"] = headline(version.model, metrics)
+        row[f"eval {name}"] = family.headline_of(metrics)
     return row

@@ -1,21 +1,25 @@
 """Data-parallel training under torchrun: DDP with NCCL on GPUs and gloo on CPUs.
 
-A train command called with `--nproc-per-node N` (N > 1, or several nodes) re-launches itself
-under `python -m torch.distributed.run`; each rank then calls `init_distributed`. Only rank 0
-logs and saves.
+Train options with `nproc_per_node` N > 1 (or several nodes) make the family's train function
+re-launch `python -m training train FAMILY` with the same options under
+`python -m torch.distributed.run`; each rank then calls `init_distributed`. Only rank 0 logs and
+saves, and its record comes back to the caller.
 """
 
 from __future__ import annotations
 
-import argparse
+import json
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
+
+from training.options import TrainOptions, to_argv
 
 
 @dataclass(frozen=True)
@@ -35,31 +39,34 @@ class DistInfo:
         return self.world_size > 1
 
 
-def add_distributed_arguments(parser: argparse.ArgumentParser) -> None:
-    """The usual torchrun options on a train command."""
-    group = parser.add_argument_group("distributed (torchrun)")
-    group.add_argument("--nproc-per-node", type=int, default=1)
-    group.add_argument("--nnodes", type=int, default=1)
-    group.add_argument("--node-rank", type=int, default=0)
-    group.add_argument("--master-addr", default="127.0.0.1")
-    group.add_argument("--master-port", type=int, default=29500)
-
-
 def under_torchrun() -> bool:
     """True inside a process started by torchrun."""
     return "LOCAL_RANK" in os.environ and "WORLD_SIZE" in os.environ
 
 
-def relaunch_under_torchrun(args: argparse.Namespace, argv: list[str]) -> int | None:
-    """If several processes were asked for and this is not one of them, run torchrun and return
-    its exit status; otherwise None (the caller trains in this process)."""
-    if under_torchrun() or (args.nproc_per_node <= 1 and args.nnodes <= 1):
+def record_path(checkpoint: Path) -> Path:
+    """Where rank 0 writes a training run's record: beside the checkpoint, `model.train.json`."""
+    return Path(checkpoint).with_suffix(".train.json")
+
+
+def write_record(record: dict, checkpoint: Path) -> None:
+    """The run's record (loss curve included) beside the checkpoint."""
+    record_path(checkpoint).write_text(json.dumps(record, indent=1))
+
+
+def relaunch_under_torchrun(family: str, options: TrainOptions) -> dict | None:
+    """If several processes were asked for and this is not one of them, train under torchrun and
+    return rank 0's record; otherwise None (the caller trains in this process)."""
+    if under_torchrun() or (options.nproc_per_node <= 1 and options.nnodes <= 1):
         return None
     command = [sys.executable, "-m", "torch.distributed.run",
-               f"--nproc-per-node={args.nproc_per_node}", f"--nnodes={args.nnodes}",
-               f"--node-rank={args.node_rank}", f"--master-addr={args.master_addr}",
-               f"--master-port={args.master_port}", "-m", "training", *argv]
-    return subprocess.call(command)
+               f"--nproc-per-node={options.nproc_per_node}", f"--nnodes={options.nnodes}",
+               f"--node-rank={options.node_rank}", f"--master-addr={options.master_addr}",
+               f"--master-port={options.master_port}", "-m", "training", "train", family, *to_argv(options)]
+    status = subprocess.call(command)
+    if status != 0:
+        raise RuntimeError(f"torchrun exited with status {status}")
+    return json.loads(record_path(options.out).read_text())
 
 
 def init_distributed(device: torch.device) -> DistInfo:
@@ -118,6 +125,14 @@ def mean_over_ranks(value: torch.Tensor, info: DistInfo) -> torch.Tensor:
     total = value.detach().clone()
     dist.all_reduce(total, op=dist.ReduceOp.SUM)
     return total / info.world_size
+
+
+def past_deadline(elapsed_s: float, minutes: float | None, info: DistInfo, device: torch.device) -> bool:
+    """True once any rank has trained `minutes` (None: never); every rank answers the same at each step."""
+    if minutes is None:
+        return False
+    late = torch.tensor(float(elapsed_s >= 60 * minutes), device=device)
+    return bool(mean_over_ranks(late, info) > 0)
 
 
 def shutdown(info: DistInfo) -> None:

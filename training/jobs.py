@@ -13,8 +13,8 @@ from annotation_db.models import (JobKind, JobStatus, ModelVersion, Project, Rol
                                   User, as_utc, utcnow)
 from annotation_db.users import require_role
 from core.config import get_settings
-
-MODELS = ("autocorrect", "localizer", "avst")
+from training.families import get_family
+JOB_KINDS = tuple(kind.value for kind in JobKind)
 FINISHED = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
 LOG_TAIL_CHARS = 2000
 MAX_HISTORY = 1000
@@ -24,8 +24,9 @@ def submit_job(session: Session, user: User, model: str, kind: JobKind | str,
                project: Project | None, params: dict | None = None) -> TrainingJob:
     """Queue a job; only researchers and admins may."""
     require_role(user, Role.researcher, Role.admin)
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {', '.join(MODELS)}")
+    family = get_family(model)
+    if project is not None and project.kind.value not in family.project_kinds:
+        raise ValueError(f"{model} cannot serve {project.name!r}, a {project.kind.value} project")
     job = TrainingJob(kind=JobKind(kind), model=model, project_id=project.id if project else None,
                       params=params or {}, launched_by=user.id)
     session.add(job)
@@ -185,3 +186,48 @@ def _job(session: Session, job_id: int) -> TrainingJob:
 
 def _iso(moment) -> str | None:
     return as_utc(moment).isoformat() if moment else None
+
+
+# ---- page services: plain values in and out, one transaction each ----
+
+
+def launch_job(user_id: int, model: str, kind: str, project: str | None, params: dict) -> int:
+    """Queue a job for a researcher (project by name, or None); returns its id."""
+    from annotation_db.projects import get_project
+    from annotation_db.users import get_user
+
+    if not isinstance(params, dict):
+        raise ValueError("parameters must be a JSON object")
+    with session_scope(immediate=True) as session:
+        target = get_project(session, project) if project else None
+        return submit_job(session, get_user(session, user_id), model, kind, target, params).id
+
+
+def cancel_job_by(user_id: int, job_id: int) -> None:
+    """Cancel a job on a researcher's behalf."""
+    from annotation_db.users import get_user
+
+    with session_scope(immediate=True) as session:
+        cancel_job(session, get_user(session, user_id), job_id)
+
+
+def job_rows(limit: int = 100) -> list[dict]:
+    """The newest jobs as table rows: id, status, kind, model, progress 0..1, loss, created."""
+    with session_scope() as session:
+        return [{"Job": j.id, "Status": j.status.value, "Kind": j.kind.value, "Model": j.model,
+                 "Progress": (j.progress_step / j.progress_total) if j.progress_total else 0.0,
+                 "Loss": j.current_loss, "Created": j.created_at.strftime("%m-%d %H:%M:%S")}
+                for j in list_jobs(session, limit)]
+
+
+def job_view(job_id: int, log_chars: int = 6000) -> tuple[dict, str]:
+    """(job_details, the tail of its log) of one job."""
+    with session_scope() as session:
+        return job_details(session, job_id), log_tail(_job(session, job_id), log_chars)
+
+
+def any_job_active() -> bool:
+    """True while some job is queued or running."""
+    with session_scope() as session:
+        return session.exec(select(TrainingJob.id).where(
+            TrainingJob.status.in_((JobStatus.queued, JobStatus.running)))).first() is not None

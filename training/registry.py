@@ -7,11 +7,12 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from annotation_db.engine import session_scope
 from annotation_db.models import JobKind, ModelVersion, Project, Role, TrainingJob, User
 from annotation_db.users import require_role
-from training.checkpoints import checkpoint_version, file_sha256, load_checkpoint
-
-BUNDLED_DIR = Path(__file__).resolve().parent / "checkpoints"
+from core.checkpoints import checkpoint_version, file_sha256, load_checkpoint
+from training.family import ModelFamily
+from training.families import family_for_kind, get_family
 
 
 @dataclass(frozen=True)
@@ -21,14 +22,6 @@ class ResolvedModel:
     path: Path
     version: str
     version_id: int | None
-
-
-def bundled_checkpoint(name: str) -> Path:
-    """A demo checkpoint shipped with the repo, e.g. 'autocorrect-railway'."""
-    path = BUNDLED_DIR / f"{name}.pt"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no bundled checkpoint named {name!r}")
-    return path
 
 
 def register_version(session: Session, model: str, path: str | Path, *, project_id: int | None = None,
@@ -58,14 +51,14 @@ def version_for_checkpoint(session: Session, model: str, path: str | Path) -> Mo
     return row or register_version(session, model, path)
 
 
-def resolve_model(session: Session, project: Project, model: str, bundled: str,
+def resolve_model(session: Session, project: Project, family: ModelFamily,
                   checkpoint: str | Path | None = None) -> ResolvedModel:
     """The checkpoint to use: the one given, else the project's active version, else the bundled one."""
     if checkpoint is None and project.active_model_version_id is not None:
         active = session.get(ModelVersion, project.active_model_version_id)
         return ResolvedModel(Path(active.path), active.version, active.id)
-    path = Path(checkpoint) if checkpoint else bundled_checkpoint(bundled)
-    row = version_for_checkpoint(session, model, path)
+    path = Path(checkpoint) if checkpoint else family.bundled_for(project.kind.value)
+    row = version_for_checkpoint(session, family.name, path)
     return ResolvedModel(path, row.version, row.id)
 
 
@@ -77,7 +70,8 @@ def promote_version(session: Session, user: User, project: Project, version_id: 
     version = session.get(ModelVersion, version_id)
     if version is None:
         raise ValueError(f"no model version {version_id}")
-    if version.model != project.kind.model_name:
+    family = family_for_kind(project.kind.value)
+    if family is None or version.model != family.name:
         raise ValueError(f"{version.model} cannot serve a {project.kind.value} project")
     project.active_model_version_id = version.id
     session.add(project)
@@ -88,3 +82,30 @@ def versions_of(session: Session, model: str) -> list[ModelVersion]:
     """Every registered version of a model family, newest first."""
     return list(session.exec(select(ModelVersion).where(ModelVersion.model == model)
                              .order_by(ModelVersion.id.desc())))
+
+
+# ---- page services: plain values in and out, one transaction each ----
+
+
+def projects_served(family: str) -> list[str]:
+    """Names of the projects a family proposes for, oldest first."""
+    with session_scope() as session:
+        return [p.name for p in session.exec(select(Project).order_by(Project.id))
+                if p.kind.value in get_family(family).project_kinds]
+
+
+def version_table(family: str) -> list[dict]:
+    """Every version of a family, newest first: its headline row plus "parent_vs_child" rows."""
+    from training.comparison import headline_row, parent_vs_child
+
+    with session_scope() as session:
+        return [{**headline_row(v), "parent_vs_child": parent_vs_child(v)} for v in versions_of(session, family)]
+
+
+def promote(user_id: int, project: str, version_id: int) -> int:
+    """Make a version a project's active model on a researcher's behalf; returns the predict job's id."""
+    from annotation_db.projects import get_project
+    from annotation_db.users import get_user
+
+    with session_scope(immediate=True) as session:
+        return promote_version(session, get_user(session, user_id), get_project(session, project), version_id).id

@@ -6,7 +6,7 @@ import os
 
 import streamlit as st
 
-from annotation_db.demo import missing_demo_projects, seed_demo
+from training.demo import missing_demo_projects, seed_demo
 from annotation_db.migrate import upgrade_database
 from training.worker import ensure_worker
 

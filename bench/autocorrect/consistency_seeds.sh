@@ -14,6 +14,6 @@ for s in $SEEDS; do
     set -- $row; name=$1 data=$2; shift 2
     [ -f "$OUT/$name.pt" ] && continue
     echo "OMP_NUM_THREADS=1 .venv/bin/python -m training train autocorrect --data $DATA/$data --out $OUT/$name.pt \
---steps $STEPS --seed $s --threads 1 $* > $OUT/$name.train.log 2>&1"
+--max-steps $STEPS --seed $s --threads 1 $* > $OUT/$name.train.log 2>&1"
   done
 done | xargs -P "$JOBS" -I{} bash -c {}

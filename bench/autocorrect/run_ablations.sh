@@ -11,7 +11,7 @@ SLOT=${SLOT:-}  # optional wrapper that waits for a free core
 mkdir -p "$OUT"
 train() {  # name data extra-args...
   local name=$1 data=$2; shift 2
-  $SLOT $PY -m training train autocorrect --data "$DATA/$data" --out "$OUT/$name.pt" --steps "$STEPS" --seed 0 \
+  $SLOT $PY -m training train autocorrect --data "$DATA/$data" --out "$OUT/$name.pt" --max-steps "$STEPS" --seed 0 \
     --threads 1 "$@" > "$OUT/$name.train.log" 2>&1
 }
 train A_nomm_self_clean rail_train_clean --no-memory-map --loss self

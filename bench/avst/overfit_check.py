@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from core.avst.audio import LogSpectrogram
-from core.avst.builder import CONFIGS, VARIANTS, build_avst, get_config
+from core.avst.builder import build_avst
+from core.avst.config import CONFIGS, VARIANTS, get_config
 from core.avst.dataset import inner_length, load_clip, read_sync_set, stage1_batch, stage2_batch
 from core.avst.evaluation import is_correct, predicted_offset
 from core.avst.predictor import AVSTPredictor

@@ -12,10 +12,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from training.avst import FAMILY
+from training.family import bundled_checkpoint
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", default="training/checkpoints/avst-demo.pt")
+    parser.add_argument("--checkpoint", default=str(bundled_checkpoint(FAMILY.bundled["sync"])))
     parser.add_argument("--clips", type=int, default=16)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()

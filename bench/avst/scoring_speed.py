@@ -17,11 +17,13 @@ import torch
 from core.avst.dataset import max_length
 from core.avst.predictor import AVSTPredictor
 from core.synthetic.sync import generate_sync
+from training.avst import FAMILY
+from training.family import bundled_checkpoint
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", default="training/checkpoints/avst-demo.pt")
+    parser.add_argument("--checkpoint", default=str(bundled_checkpoint(FAMILY.bundled["sync"])))
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")

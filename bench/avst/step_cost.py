@@ -13,14 +13,16 @@ import subprocess
 import sys
 import time
 
+from core.avst.config import VARIANTS
+
 
 def one(config: str, variant: str, frames: int, batch: int, steps: int, device: str) -> dict:
     """Time and peak memory of `steps` InfoNCE training steps on random inputs of `frames` frames."""
     import torch
 
-    from core.avst.builder import build_avst, get_config
+    from core.avst.builder import build_avst
+    from core.avst.config import get_config, spec_columns
     from core.avst.losses import info_nce
-    from core.avst.transformer import spec_columns
 
     torch.manual_seed(0)
     cfg = get_config(config, variant=variant)
@@ -56,7 +58,7 @@ def one(config: str, variant: str, frames: int, batch: int, steps: int, device: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="tiny")
-    parser.add_argument("--variants", nargs="+", default=["enc", "enc-mp", "dec"])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
     parser.add_argument("--frames", nargs="+", type=int, default=[5, 15, 30])
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--steps", type=int, default=3)

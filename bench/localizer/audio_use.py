@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from core.localizer.dataset import ClipSet, grid_mask, load_clip_set
 from core.localizer.network import similarity_maps
-from training.localizer.loading import load_predictor
+from training.localizer.predict import load_predictor
 
 
 def encoded_clips(checkpoint: str, data: Path, clips: int) -> tuple[ClipSet, torch.Tensor, torch.Tensor]:

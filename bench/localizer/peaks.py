@@ -18,8 +18,8 @@ from core.localizer.dataset import grid_mask, load_clip_set
 from core.localizer.heatmaps import upsample
 from core.localizer.losses import soft_threshold
 from core.localizer.metrics import EVAL_SIZE, binarised_prediction, consensus_mask
-from training.localizer.evaluation import predicted_heatmaps
-from training.localizer.loading import load_predictor
+from training.localizer.evaluate import predicted_heatmaps
+from training.localizer.predict import load_predictor
 
 
 def peak_statistics(heatmaps: np.ndarray, annotations: list) -> dict:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from scipy import stats
 
+from core.localizer.config import VARIANTS
+
 HERE = Path(__file__).resolve().parent
-VARIANTS = ("trimap", "positives-only", "no-ignore")
 KEYS = ("ciou@0.5", "mean_ciou", "auc")
 
 

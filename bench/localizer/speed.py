@@ -15,8 +15,9 @@ import numpy as np
 import torch
 
 from core.localizer.dataset import load_clip_set, media_file
-from training.localizer.loading import load_predictor
-from training.localizer.trainer import TrainSettings, train_localizer
+from training.localizer.predict import load_predictor
+from training.localizer.options import LocalizerTrainOptions
+from training.localizer.train import train_localizer
 
 
 def _timed(function) -> float:
@@ -49,9 +50,9 @@ def main() -> None:
                         for _ in range(3))
     with_decode = _timed(lambda: predictor.localize_arrays(
         *map(np.stack, zip(*[predictor.decode(media_file(clips_dir, k)) for k in clips.keys[batch]]))))
-    trained = train_localizer(predictor.config, clips, TrainSettings(batch_size=args.batch_size,
-                                                                     max_steps=args.train_steps,
-                                                                     device=args.device))
+    trained = train_localizer(predictor.config, clips, LocalizerTrainOptions(
+        data=clips_dir, out=clips_dir / "speed.pt", batch_size=args.batch_size, max_steps=args.train_steps,
+        device=args.device))
     n = len(clips.keys[batch])
     results = {
         "device": args.device, "torch_threads": torch.get_num_threads(), "config": predictor.config.name,

@@ -18,7 +18,7 @@ SEED = 82
 SIZE = 64  # the bundled checkpoint's frame size (its training and held-out sets were made at 64 px)
 BENCHMARK = {"items": 100, "size": SIZE}  # seed 1000, 4-6 s clips: 60 evident clips are scored
 # stage 2 only (other offsets of the same video), as the bundled checkpoint's last run
-RETRAIN_PARAMS = {"epochs": 100, "stage1_epochs": 0, "batch": 8, "group": 8, "longest": 30, "lr": 1e-3,
+RETRAIN_PARAMS = {"epochs": 100, "stage1_epochs": 0, "batch_size": 8, "group": 8, "longest": 30, "lr": 1e-3,
                   "warmup_steps": 10, "seed": 1, "max_steps": 300, "threads": 1, "benchmark": BENCHMARK}
 SHIFTS = [*range(-15, -5), *range(6, 16)]  # frames: outside the +-5 frame tolerance, within the review's range
 

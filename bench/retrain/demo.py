@@ -47,14 +47,13 @@ import avst_demo  # noqa: E402  (bench/retrain/avst_demo.py, beside this script)
 import localizer_demo  # noqa: E402  (bench/retrain/localizer_demo.py, beside this script)
 
 BENCHMARK = {"items": 4, "size": 512}
-FIRST_PARAMS = {"from_scratch": True, "steps": 1000, "batch_size": 16, "lr": 1e-3, "loss": "joint",
+FIRST_PARAMS = {"from_scratch": True, "max_steps": 1000, "batch_size": 16, "lr": 1e-3, "loss": "joint",
                 "threads": 1, "benchmark": BENCHMARK}
 # lr: version 1's rate after its step-down at 75 % (chosen before any run, not tuned on held-out numbers)
-RETRAIN_PARAMS = {"steps": 300, "batch_size": 16, "lr": 1e-4, "loss": "joint", "threads": 1,
+RETRAIN_PARAMS = {"max_steps": 300, "batch_size": 16, "lr": 1e-4, "loss": "joint", "threads": 1,
                   "benchmark": BENCHMARK}
 SUMMARY = ("iou", "perturbed_only.iou", "pck.5",  # rows of the parent-vs-child table worth quoting
            "ciou@0.5", "mean_ciou", "auc", "accuracy", "accuracy_general", "accuracy_speech")
-TRACK_HALF_WIDTH_M = 2.0  # half of core.autocorrect's track_width_m: how the railway masks are drawn
 PROJECTS = {"autocorrect": "demo-buildings", "localizer": "demo-localization", "avst": "demo-sync"}
 
 
@@ -175,13 +174,14 @@ def provenance() -> dict:
     """The bundled checkpoints' sha256 and the code's commit and uncommitted files now (both may change later)."""
     import subprocess
 
-    from training.checkpoints import file_sha256
+    from core.checkpoints import file_sha256
+    from training.family import BUNDLED_DIR
 
     def git(*argv: str) -> str:
         return subprocess.run(["git", *argv], cwd=REPO, capture_output=True, text=True).stdout.strip()
 
     return {"bundled_checkpoints_sha256": {path.stem: file_sha256(path) for path in
-                                           sorted((REPO / "training" / "checkpoints").glob("*.pt"))},
+                                           sorted(BUNDLED_DIR.glob("*.pt"))},
             "git_head": git("rev-parse", "HEAD"), "uncommitted": git("status", "--porcelain").splitlines()}
 
 
@@ -271,7 +271,11 @@ def _iou(a, b) -> float:
 
 
 def _as_area(geometry):
-    return geometry.buffer(TRACK_HALF_WIDTH_M) if geometry.geom_type.endswith("LineString") else geometry
+    """Railway centrelines buffered to half the track width, as the railway masks are drawn."""
+    from core.autocorrect.config import AutoCorrectConfig
+
+    half_width = AutoCorrectConfig.track_width_m / 2
+    return geometry.buffer(half_width) if geometry.geom_type.endswith("LineString") else geometry
 
 
 if __name__ == "__main__":

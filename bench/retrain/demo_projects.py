@@ -1,7 +1,7 @@
-"""The retraining loop on the projects `annotation_db seed-demo` creates (issue 6, "on the demo projects").
+"""The retraining loop on the projects `python -m training seed-demo` creates (issue 6, "on the demo projects").
 
 1. a fresh database and data folder (DATABASE_URL, DATA_DIR under --workdir); `seed_demo` (what
-   `python -m annotation_db seed-demo` runs) generates and imports the demo projects and writes the
+   `python -m training seed-demo` runs) generates and imports the demo projects and writes the
    proposals of the bundled demo checkpoints (autocorrect-railway, autocorrect-buildings, localizer-demo,
    avst-demo): these are the parents, as no project has a version of its own yet;
 2. an annotator reviews every item of demo-railway, demo-buildings, demo-localization and demo-sync
@@ -32,7 +32,7 @@ import localizer_demo  # noqa: E402
 
 # AutoCorrect: the bundled checkpoint learnt from clean labels, so a gentle rate (demo.py's earlier
 # run 2 on the bundled parent, bench/retrain/RESULTS.md); 4 tiles of 512 px per kind as benchmark
-AUTOCORRECT = {"steps": 150, "batch_size": 16, "lr": 3e-5, "loss": "joint", "threads": 1,
+AUTOCORRECT = {"max_steps": 150, "batch_size": 16, "lr": 3e-5, "loss": "joint", "threads": 1,
                "benchmark": {"items": 4, "size": 512}}
 # localizer: ~13 training clips, so batch 8 (2 steps an epoch), 10 epochs at the bundled recipe's rate
 LOCALIZER = {"variant": "trimap", "epochs": 10, "batch_size": 8, "lr": 1e-3, "seed": 1,
@@ -63,13 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     os.environ["DATA_DIR"] = str(args.workdir.resolve())  # before the settings are first read
     os.environ["DATABASE_URL"] = f"sqlite:///{args.workdir.resolve() / 'annotation.db'}"
-    from annotation_db.demo import seed_demo
     from annotation_db.engine import session_scope
     from annotation_db.migrate import upgrade_database
     from annotation_db.models import Role, User
     from annotation_db.projects import get_project
     from annotation_db.users import create_user
     from core.config import get_settings
+    from training.demo import seed_demo
     from training.jobs import submit_job
     from training.worker import run_worker
 

@@ -1,73 +1,28 @@
-"""Named AutoCorrect configurations and the builder that makes networks from them."""
+"""AutoCorrect networks from a config: fresh, or with a checkpoint's weights."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
+from core.autocorrect.config import FAMILY, AutoCorrectConfig
 from core.autocorrect.network import AutoCorrectNet
-
-
-@dataclass(frozen=True)
-class AutoCorrectConfig:
-    """Everything that fixes a network's shape and how its inputs are made."""
-
-    channels: tuple[int, ...]
-    kernels: tuple[int, ...] = (7, 5, 5, 5, 5)
-    fc: tuple[int, ...] = (4096, 4096)
-    stem_stride: int = 1
-    pool_to: int = 4
-    window: int = 128  # pixels a side of the window centred on each instance
-    memory_map: bool = True  # 5 input channels (RGB, mask, memory) or 4 without the memory map
-    kind: str = "railway"  # railway (polylines) or buildings (polygons)
-    track_width_m: float = 4.0  # railway masks: centrelines buffered to the ballast width
-    max_shift_ref: float = 25.0  # perturbations: px at the reference tile size...
-    reference_size: int = 640
-    max_rot_deg: float = 5.0
-    output_scale: tuple[float, float, float] = (0.5, 0.5, 0.1)
-    passes: int = 1  # inference: Phi applied this many times per instance (>1: iterative error feedback)
-
-    def max_shift(self, tile_size: int) -> float:
-        """Perturbation bound in px for a tile of `tile_size` px (25 px at 640, scaled)."""
-        return self.max_shift_ref * tile_size / self.reference_size
-
-    @property
-    def in_channels(self) -> int:
-        """Image bands + instance mask (+ memory map)."""
-        return 5 if self.memory_map else 4
-
-    def to_dict(self) -> dict:
-        """JSON-ready form."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "AutoCorrectConfig":
-        """Inverse of to_dict (lists become tuples)."""
-        known = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
-                 if k in cls.__dataclass_fields__}
-        return cls(**known)
-
-
-CONFIGS = {
-    # Tables 3.2 / 3.3 (640 or 384 px inputs in the thesis): full width.
-    "thesis": AutoCorrectConfig(channels=(96, 256, 512, 512, 512), fc=(4096, 4096), window=384,
-                                stem_stride=2, pool_to=6),
-    # CPU demo / benchmark size: same depth and kernels, narrow.
-    "small": AutoCorrectConfig(channels=(16, 32, 48, 64, 64), fc=(256, 256), window=128,
-                               stem_stride=2),
-    # unit tests
-    "tiny": AutoCorrectConfig(channels=(4, 8, 8, 8, 8), fc=(16, 16), window=64, stem_stride=2,
-                              pool_to=2),
-}
-
-
-def get_config(name: str, **overrides) -> AutoCorrectConfig:
-    """A named configuration, with fields overridden."""
-    if name not in CONFIGS:
-        raise ValueError(f"unknown AutoCorrect config {name!r}; choose from {sorted(CONFIGS)}")
-    return replace(CONFIGS[name], **overrides)
+from core.checkpoints import load_checkpoint, model_config
 
 
 def build_autocorrect(config: AutoCorrectConfig) -> AutoCorrectNet:
     """A fresh network for `config`."""
     return AutoCorrectNet(config.in_channels, config.channels, config.kernels, config.fc,
                           config.stem_stride, config.pool_to, config.output_scale)
+
+
+def load_autocorrect(state: dict, config: AutoCorrectConfig) -> AutoCorrectNet:
+    """A network for `config` holding the weights `state`."""
+    model = build_autocorrect(config)
+    model.load_state_dict(state)
+    return model
+
+
+def read_checkpoint(path: str | Path) -> tuple[dict, AutoCorrectConfig]:
+    """(weights, config) of an AutoCorrect checkpoint."""
+    state, meta = load_checkpoint(path)
+    return state, AutoCorrectConfig.from_dict(model_config(meta, FAMILY, path))

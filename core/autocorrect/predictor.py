@@ -8,35 +8,28 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.autocorrect.builder import AutoCorrectConfig, build_autocorrect
+from core.autocorrect.builder import load_autocorrect, read_checkpoint
+from core.autocorrect.config import AutoCorrectConfig
 from core.autocorrect.memory_map import TileInput, TileResult, correct_sequentially
 from core.autocorrect.network import AutoCorrectNet
-
-
-def default_device() -> torch.device:
-    """CUDA when there is one, else CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+from core.checkpoints import checkpoint_version
+from core.devices import resolve_device
 
 
 class AutoCorrectPredictor:
     """Runs a trained network over tiles, sequentially with the memory map, batched across tiles."""
 
-    def __init__(self, model: AutoCorrectNet, config: AutoCorrectConfig, version: str = "",
+    def __init__(self, model: AutoCorrectNet, config: AutoCorrectConfig, model_version: str = "",
                  device: str | torch.device | None = None, max_batch: int = 256) -> None:
-        self.device = torch.device(device) if device else default_device()
+        self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
-        self.config, self.version, self.max_batch = config, version, max_batch
+        self.config, self.model_version, self.max_batch = config, model_version, max_batch
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device | None = None) -> "AutoCorrectPredictor":
         """Load weights (weights_only) and the config JSON beside them."""
-        from training.checkpoints import checkpoint_version, load_checkpoint
-
-        state, meta = load_checkpoint(path)
-        config = AutoCorrectConfig.from_dict(meta["model"])
-        model = build_autocorrect(config)
-        model.load_state_dict(state)
-        return cls(model, config, checkpoint_version(path), device)
+        state, config = read_checkpoint(path)
+        return cls(load_autocorrect(state, config), config, checkpoint_version(path), device)
 
     def max_shift(self, tile_size: int) -> float:
         """Perturbation bound for a tile of `tile_size` px (25 px at 640, scaled)."""

@@ -6,7 +6,7 @@ import torch
 import torchaudio
 from torch import nn
 
-from core.avst.builder import HOP, N_FFT, SAMPLE_RATE
+from core.avst.config import HOP, N_FFT, SAMPLE_RATE
 
 
 class LogSpectrogram(nn.Module):

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from core.avst.audio import LogSpectrogram
-from core.avst.builder import (FRAME_PHASE, INPUT_STRIDE, MAX_FRAMES, MAX_OFFSET, MIN_FRAMES, SAMPLE_RATE,
-                               SPEC_PER_FRAME, VIDEO_FPS)
+from core.avst.config import (FRAME_PHASE, INPUT_STRIDE, MAX_FRAMES, MAX_OFFSET, MIN_FRAMES, SAMPLE_RATE,
+                              SPEC_PER_FRAME, VIDEO_FPS)
 
 PAD = MAX_OFFSET  # 25 fps frames of silence on both sides, so every offset has audio
 SAMPLES_PER_FRAME = SAMPLE_RATE // VIDEO_FPS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from core.avst.builder import INPUT_STRIDE, SPEC_PER_FRAME
+from core.avst.config import INPUT_STRIDE, SPEC_PER_FRAME
 
 
 class BasicBlock(nn.Module):

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from core.avst.builder import MAX_OFFSET, SAMPLE_RATE, VIDEO_FPS
+from core.avst.config import MAX_OFFSET, SAMPLE_RATE, VIDEO_FPS
 
 OFFSETS = np.arange(-MAX_OFFSET, MAX_OFFSET + 1)  # frames at 25 fps; positive: the audio comes late
 GENERAL_TOLERANCE, SPEECH_TOLERANCE = 5, 1  # +-0.2 s for general sound, +-0.04 s for speech

@@ -10,11 +10,13 @@ import numpy as np
 import torch
 
 from core.avst.audio import LogSpectrogram
-from core.avst.builder import (INPUT_STRIDE, MAX_FRAMES, MAX_OFFSET, MIN_FRAMES, SPEC_PER_FRAME, VIDEO_FPS, AVSTConfig,
-                               load_avst)
+from core.avst.builder import load_avst, read_checkpoint
+from core.avst.config import INPUT_STRIDE, MAX_FRAMES, MAX_OFFSET, MIN_FRAMES, SPEC_PER_FRAME, VIDEO_FPS, AVSTConfig
 from core.avst.dataset import (ClipArrays, SyncEntry, inner_length, load_clip, max_length, offset_span,
                                visual_window)
 from core.avst.evaluation import OFFSETS
+from core.checkpoints import checkpoint_version
+from core.devices import resolve_device
 
 CURVE_WINDOW = 10  # input frames (2 s) per point of the score curve, moved 1 input frame at a time
 
@@ -33,21 +35,18 @@ class SyncPrediction:
 class AVSTPredictor:
     """Owns preprocessing, eval mode and device for a trained AVST network."""
 
-    def __init__(self, model: torch.nn.Module, config: AVSTConfig, version: str = "",
+    def __init__(self, model: torch.nn.Module, config: AVSTConfig, model_version: str = "",
                  device: str | torch.device | None = None) -> None:
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.config = config
-        self.version = version
+        self.model_version = model_version
         self.spectrogram = LogSpectrogram(config.n_mels)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device | None = None) -> "AVSTPredictor":
-        """Load weights + config JSON (training/checkpoints.py layout)."""
-        from training.checkpoints import checkpoint_version, load_checkpoint
-
-        state, meta = load_checkpoint(path)
-        config = AVSTConfig.from_dict(meta["model"])
+        """Load weights + config JSON (core/checkpoints.py layout)."""
+        state, config = read_checkpoint(path)
         return cls(load_avst(state, config), config, checkpoint_version(path), device)
 
     def _autocast(self):

@@ -1,8 +1,10 @@
-"""Every tunable of the localizer in one place (dataclasses; saved beside checkpoints as JSON)."""
+"""Every tunable of the localizer in one place (saved beside checkpoints as JSON) and the named configurations."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
+
+FAMILY = "localizer"
 
 
 @dataclass(frozen=True)
@@ -81,3 +83,27 @@ class LocalizerConfig:
             else:
                 raise ValueError(f"localizer config: unknown key {key!r}")
         return cls(**kwargs)
+
+
+CONFIGS: dict[str, LocalizerConfig] = {
+    # the thesis's size: two 64-wide ResNet18s, 224 px frames, 14 x 14 maps (5.5.3)
+    "thesis": LocalizerConfig(name="thesis"),
+    # CPU demo and bundled checkpoint: 16-wide streams, 128 px frames, 8 x 8 maps, and a coarser
+    # 129 x 150 spectrogram (the 257 x 300 one made the audio stream 2/3 of a CPU training step)
+    "tiny": LocalizerConfig(name="tiny", network=NetworkConfig(base_width=16, image_size=128),
+                            audio=AudioConfig(n_fft=256, hop=320, win=256)),
+    # unit tests only
+    "micro": LocalizerConfig(name="micro", network=NetworkConfig(base_width=4, image_size=64),
+                             audio=AudioConfig(n_fft=256, hop=320, win=256)),
+}
+VARIANTS = ("trimap", "positives-only", "no-ignore")
+
+
+def named_config(name: str, variant: str = "trimap") -> LocalizerConfig:
+    """The registered configuration `name` with the loss variant set."""
+    if name not in CONFIGS:
+        raise KeyError(f"unknown localizer config {name!r}; known: {', '.join(CONFIGS)}")
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown loss variant {variant!r}; known: {', '.join(VARIANTS)}")
+    config = CONFIGS[name]
+    return replace(config, loss=replace(config.loss, variant=variant))

@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.checkpoints import checkpoint_version
+from core.devices import resolve_device
 from core.localizer.boxes import BoxConfig, ScoredBox, heatmap_boxes
-from core.localizer.builder import build_localizer
+from core.localizer.builder import load_localizer, read_checkpoint
 from core.localizer.config import LocalizerConfig
 from core.localizer.dataset import clip_inputs
 from core.localizer.heatmaps import peak_contrast
@@ -26,30 +28,22 @@ class Localization:
     model_version: str
 
 
-def pick_device(device: str | None = None) -> torch.device:
-    """The device asked for, else CUDA when there is one, else the CPU."""
-    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-
-
 class LocalizerPredictor:
     """A trained localizer in eval mode on one device; bf16 autocast on CUDA."""
 
-    def __init__(self, model: Localizer, model_version: str, device: str | None = None,
+    def __init__(self, model: Localizer, model_version: str, device: str | torch.device | None = None,
                  boxes: BoxConfig = BoxConfig()):
-        self.device = pick_device(device)
+        self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.config: LocalizerConfig = model.config
         self.model_version = model_version
         self.box_config = boxes
 
     @classmethod
-    def from_state(cls, state: dict, config: dict | LocalizerConfig, model_version: str,
-                   device: str | None = None) -> "LocalizerPredictor":
-        """A predictor from saved weights and the localizer config they were trained with."""
-        config = config if isinstance(config, LocalizerConfig) else LocalizerConfig.from_dict(config)
-        model = build_localizer(config)
-        model.load_state_dict({k: v.float() for k, v in state.items()})
-        return cls(model, model_version, device)
+    def from_checkpoint(cls, path: str | Path, device: str | torch.device | None = None) -> "LocalizerPredictor":
+        """Load weights (weights_only) and the config JSON beside them."""
+        state, config = read_checkpoint(path)
+        return cls(load_localizer(state, config), checkpoint_version(path), device)
 
     @torch.inference_mode()
     def heatmaps(self, images: np.ndarray, waveforms: np.ndarray) -> np.ndarray:

@@ -41,11 +41,6 @@ WIND_LABEL = "wind noise"
 """The VGG-Sound class of the faint, sourceless ambience (no visual category)."""
 
 
-def category_of_label(label: str) -> str:
-    """The category name whose VGG-Sound label this is."""
-    return next(name for name, text in LABELS.items() if text == label)
-
-
 # ---- drawing primitives on isotropic object coordinates (x in [-aspect, aspect], y in [-1, 1]) ----
 
 

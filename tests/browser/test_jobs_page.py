@@ -85,12 +85,12 @@ def judged_sync(app_db, tmp_path_factory) -> Path:
             record_verdict(session, ann, project, "sync", clip_id=clip.id, category=truth[clip.key], **extra)
         parent = app_db / "parent.pt"  # a one-step tiny AVST: the version the retrain starts from
         assert cli.main(["train", "avst", "--data", str(data), "--out", str(parent), "--config", "tiny",
-                         "--variant", "enc-mp", "--epochs", "1", "--max-steps", "1", "--batch", "4"]) == 0
+                         "--variant", "enc-mp", "--epochs", "1", "--max-steps", "1", "--batch-size", "4"]) == 0
         project.active_model_version_id = register_version(session, "avst", parent).id
     return app_db
 
 
-RETRAIN_PARAMS = {"config": "tiny", "variant": "enc-mp", "epochs": 1, "max_steps": 2, "batch": 4,
+RETRAIN_PARAMS = {"config": "tiny", "variant": "enc-mp", "epochs": 1, "max_steps": 2, "batch_size": 4,
                   "benchmark": {"items": 3, "size": 64}, "eval": {"lengths": "1"}}
 
 
@@ -104,7 +104,7 @@ def test_retrain_from_verdicts_compare_parent_and_child_and_promote(log_in, page
     wait_for_app(page)
     _choose(page, "Project", "sync")
     wait_for_app(page)
-    params = page.get_by_label("Parameters (JSON: the command's flags)")
+    params = page.get_by_label("Parameters (JSON: the command's options)")
     params.fill(json.dumps(RETRAIN_PARAMS))
     params.press("Control+Enter")  # a text area commits its value on Ctrl+Enter (or blur)
     wait_for_app(page)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from core.autocorrect.memory_map import TileInput
 from core.autocorrect.metrics import score
 from core.autocorrect.predictor import AutoCorrectPredictor
 from core.autocorrect.windows import image_to_float
+from training.autocorrect import FAMILY
+from training.autocorrect.options import AutoCorrectEvalOptions
+from training.benchmarks import BenchmarkSpec
 
 
 def corrected_shapes(predictor: AutoCorrectPredictor, tiles: list[GeoTile], uncertainty: bool = False,
@@ -47,10 +51,30 @@ def evaluate_directory(checkpoint: str | Path, data: str | Path, device: str | N
         for name, shapes in methods.items():
             result[name]["perturbed_only"] = score(_perturbed(shapes, tiles), _perturbed(truth, tiles), sizes)
     return {**result,
-            "checkpoint": str(checkpoint), "model_version": predictor.version, "data": str(data),
+            "checkpoint": str(checkpoint), "model_version": predictor.model_version, "data": str(data),
             "kind": kind, "tiles": len(tiles), "passes": passes, "correct_seconds": round(seconds, 2)}
 
 
 def _perturbed(per_tile: list[list], tiles: list[GeoTile]) -> list[list]:
     """Only the entries of instances whose annotation the generator moved."""
     return [[s for s, moved in zip(shapes, t.perturbed) if moved] for shapes, t in zip(per_tile, tiles)]
+
+
+def evaluate(options: AutoCorrectEvalOptions) -> dict:
+    """`eval autocorrect --data DIR`: the checkpoint (default: the bundled one for DIR's kind) on DIR."""
+    checkpoint = options.checkpoint or _bundled_for(options.data)
+    return evaluate_directory(checkpoint, options.data, options.device, options.passes)
+
+
+def _bundled_for(data: Path) -> Path:
+    meta = Path(data) / "meta.json"
+    if not meta.is_file():
+        raise FileNotFoundError(f"{meta}: missing (expected `python -m core.synthetic geo` output)")
+    return FAMILY.bundled_for(json.loads(meta.read_text())["kind"])
+
+
+def make_benchmark(kind: str, spec: BenchmarkSpec, out: Path) -> None:
+    """Seeded generated tiles of a project kind (railway or buildings), 256 px unless spec.size says."""
+    from core.synthetic.geo import generate_geo
+
+    generate_geo(kind=kind, tiles=spec.items, size=spec.size or 256, seed=spec.seed, out=out)

@@ -16,24 +16,19 @@ from core.autocorrect.memory_map import TileInput
 from core.autocorrect.predictor import AutoCorrectPredictor
 from core.autocorrect.se2 import se2_params
 from core.autocorrect.windows import image_to_float
+from training.autocorrect import FAMILY
 from training.registry import resolve_model
 
-MODEL = "autocorrect"
 GONE = (GeometryAction.not_visible, GeometryAction.obsolete)
 MOVED = (GeometryAction.accepted, GeometryAction.adjusted)
 TILES_PER_PASS = 8  # rasters corrected together (one forward pass per step); progress after each group
-
-
-def bundled_name(project: Project) -> str:
-    """The demo checkpoint for a geo project's kind, e.g. autocorrect-railway."""
-    return f"{MODEL}-{project.kind.value}"
 
 
 def predict_project(session: Session, project: Project, checkpoint=None, device=None,
                     progress: Callable[[int, int], None] | None = None,
                     raster_ids: list[int] | None = None) -> int:
     """Propose a correction for every unreviewed instance (of `raster_ids`, or all); returns the count."""
-    resolved = resolve_model(session, project, MODEL, bundled_name(project), checkpoint)
+    resolved = resolve_model(session, project, FAMILY, checkpoint)
     predictor = AutoCorrectPredictor.from_checkpoint(resolved.path, device)
     todo = [i for i in unreviewed_instances(session, project) if raster_ids is None or i.raster_id in raster_ids]
     by_raster: dict[int, list[Instance]] = defaultdict(list)
@@ -56,7 +51,7 @@ def predict_project(session: Session, project: Project, checkpoint=None, device=
                 dx, dy, theta = se2_params(matrix, tuple(tile.shapes[index].centroid()))
                 proposals.append(NewProposal(payload={"geometry_wkt": geometry.wkt, "transform": [dx, dy, theta]},
                                              instance_id=instance.id, uncertainty=result.uncertainty[index]))
-        written += write_proposals(session, project, MODEL, resolved.version, proposals, resolved.version_id)
+        written += write_proposals(session, project, FAMILY.name, resolved.version, proposals, resolved.version_id)
         session.commit()  # each group is kept if a later one fails, and the write lock stays short
         if progress:
             progress(written, total)

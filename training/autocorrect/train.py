@@ -2,51 +2,26 @@
 
 from __future__ import annotations
 
-import json
+import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from core.autocorrect.builder import AutoCorrectConfig, build_autocorrect, get_config
+from core.autocorrect.builder import build_autocorrect, read_checkpoint
+from core.autocorrect.config import FAMILY, AutoCorrectConfig, get_config
 from core.autocorrect.dataset import Batch, TrainingTiles, tiles_from_arrays
 from core.autocorrect.losses import (consistency_loss, joint_loss, loss_unit_px, rescale,
                                      self_supervised_loss, window_to_loss_scale)
 from core.autocorrect.se2 import params_to_matrices, shift_frame
-from training.checkpoints import load_checkpoint, save_checkpoint
-from training.distributed import (DistInfo, init_distributed, mean_over_ranks, rank_slice, shutdown,
-                                  wrap_model)
+from core.checkpoints import checkpoint_meta, save_checkpoint
+from core.devices import resolve_device
+from training.autocorrect.options import AutoCorrectTrainOptions
+from training.distributed import (DistInfo, init_distributed, mean_over_ranks, past_deadline, rank_slice,
+                                  relaunch_under_torchrun, shutdown, wrap_model, write_record)
 from training.progress import JobProgress
 
 LOSSES = ("self", "consistency", "joint")
-
-
-@dataclass
-class TrainOptions:
-    """One training run."""
-
-    data: Path
-    out: Path
-    config: str = "small"
-    memory_map: bool = True
-    loss: str = "joint"
-    epochs: int = 20
-    steps: int | None = None  # overrides epochs
-    batch_size: int = 32  # global: split over the processes of a distributed run
-    lr: float = 1e-3
-    seed: int = 0
-    device: str = "cpu"
-    gate_after: float = 0.5  # share of steps with alpha_s = alpha_c = 1 before eq. 3.5 gating
-    gate_iou: float = 0.2  # eq. 3.5: J_c alone below this IoU
-    gate_dilate: int = 0  # px the gate grows both masks by before their IoU (0: eq. 3.5 as written)
-    loss_unit: float | None = None  # px taken as 1 when J_s / J_c compare matrices (None: losses.loss_unit_px)
-    window: int | None = None
-    threads: int | None = None
-    init: Path | None = None  # start from these weights (their config comes with them)
-    model_memory: int = 0  # >0: every this many steps, M's earlier labels go where the network puts them
-    model_memory_rounds: int = 4  # inference runs per tile for each such refresh
 
 
 def predicted_matrices(model: torch.nn.Module, x: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
@@ -87,11 +62,10 @@ def frozen_predictor(net: torch.nn.Module, device: torch.device, chunk: int = 25
     return predict
 
 
-def model_config(options: TrainOptions, kind: str) -> tuple[AutoCorrectConfig, dict | None]:
+def model_config(options: AutoCorrectTrainOptions, kind: str) -> tuple[AutoCorrectConfig, dict | None]:
     """The network's config (from --init's checkpoint when given) and the weights to start from."""
     if options.init:
-        state, meta = load_checkpoint(options.init)
-        config = AutoCorrectConfig.from_dict(meta["model"])
+        state, config = read_checkpoint(options.init)
         if config.kind != kind:
             raise ValueError(f"{options.init}: a {config.kind} checkpoint cannot start a {kind} run")
         return config, state
@@ -101,17 +75,27 @@ def model_config(options: TrainOptions, kind: str) -> tuple[AutoCorrectConfig, d
     return get_config(options.config, **overrides), None
 
 
-def run_training(options: TrainOptions, progress=print, loaded: tuple[str, list] | None = None) -> dict:
+def train(options: AutoCorrectTrainOptions) -> dict:
+    """`train autocorrect`: train on options.data, save the checkpoint and its record; returns the record."""
+    record = relaunch_under_torchrun(FAMILY, options)
+    if record is None:
+        record = run_training(options, progress=lambda line: print(line, file=sys.stderr, flush=True))
+        if record["rank"] == 0:
+            write_record(record, options.out)
+    return record
+
+
+def run_training(options: AutoCorrectTrainOptions, progress=print, loaded: tuple[str, list] | None = None) -> dict:
     """Train, save the checkpoint (+ JSON config) on rank 0 and return the run's record.
 
     `loaded` is (kind, tiles) already in memory (anything with .image, .shapes, .verified), read
     from options.data when None.
     """
     if options.loss not in LOSSES:
-        raise ValueError(f"--loss must be one of {LOSSES}")
+        raise ValueError(f"loss must be one of {LOSSES}")
     if options.threads:
         torch.set_num_threads(options.threads)
-    device = torch.device(options.device)
+    device = resolve_device(options.device)
     info = init_distributed(device)
     try:
         return _train(options, progress, device, info, loaded)
@@ -119,7 +103,7 @@ def run_training(options: TrainOptions, progress=print, loaded: tuple[str, list]
         shutdown(info)
 
 
-def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo,
+def _train(options: AutoCorrectTrainOptions, progress, device: torch.device, info: DistInfo,
            loaded: tuple[str, list] | None) -> dict:
     torch.manual_seed(options.seed)  # same seed on every rank: same start, same global batches
     rng = np.random.default_rng(options.seed)
@@ -141,7 +125,7 @@ def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo
     if state is not None:
         model.load_state_dict(state)
     model = wrap_model(model.to(device).train(), info, device)
-    steps = options.steps or max(1, options.epochs * len(data.items) // options.batch_size)
+    steps = options.max_steps or max(1, options.epochs * len(data.items) // options.batch_size)
     optimiser = torch.optim.Adam(model.parameters(), lr=options.lr)
     # thesis: Adam, lr divided by 10 when the error plateaus; here at 75% of a fixed budget
     schedule = torch.optim.lr_scheduler.MultiStepLR(optimiser, [int(0.75 * steps)], 0.1)
@@ -150,6 +134,8 @@ def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo
     reporter = JobProgress.from_env() if info.is_main else None
     net = model.module if info.enabled else model
     for step in range(steps):
+        if past_deadline(time.time() - start, options.max_minutes, info, device):
+            break
         if options.model_memory and step % options.model_memory == 0:
             data.follow_model(frozen_predictor(net, device), rng, options.model_memory_rounds)
         batch = data.batch(rng, options.batch_size, views).subset(share).to(device)
@@ -164,7 +150,7 @@ def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo
             reporter.update(step + 1, steps, losses[-1])
             if step % 25 == 0 or step == steps - 1:
                 progress(f"step {step + 1}/{steps} loss {np.mean(losses[-25:]):.5f} ({time.time() - start:.0f}s)")
-    record = {"data": str(options.data), "kind": kind, "loss": options.loss, "steps": steps,
+    record = {"data": str(options.data), "kind": kind, "loss": options.loss, "steps": len(losses),
               "batch_size": options.batch_size, "processes": info.world_size, "rank": info.rank, "lr": options.lr,
               "seed": options.seed, "init": str(options.init) if options.init else None,
               "model_memory": options.model_memory, "gate_after": options.gate_after, "gate_iou": options.gate_iou,
@@ -175,10 +161,5 @@ def _train(options: TrainOptions, progress, device: torch.device, info: DistInfo
               "seconds": round(time.time() - start, 1), "losses": losses}
     if info.is_main:
         save_checkpoint(options.out, {k: v.cpu() for k, v in net.state_dict().items()},
-                        {"model": config.to_dict(), "train": {k: v for k, v in record.items() if k != "losses"}})
+                        checkpoint_meta(FAMILY, config.to_dict(), {k: v for k, v in record.items() if k != "losses"}))
     return record
-
-
-def write_record(record: dict, path: Path) -> None:
-    """The loss curve beside the checkpoint, for the model card."""
-    path.write_text(json.dumps(record, indent=2))

@@ -128,3 +128,21 @@ def _link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
+
+
+def ignore_verdicts(session: Session, data: VerdictTrainingSet, project_id: int) -> VerdictTrainingSet:
+    """A retrain's control: each training label back at its imported geometry and marked unverified."""
+    path = data.train_dir / "annotations.geojson"
+    frame = gpd.read_file(path)
+    frame["geometry"] = [_imported_geometry(session, int(i), frame.crs) for i in frame["instance_id"]]
+    frame["verified"] = False
+    frame.to_file(path, driver="GeoJSON")
+    counts = {**data.counts, "noisy": len(frame), "clean": 0, "ignored_verdicts": len(data.verdict_ids)}
+    return VerdictTrainingSet(data.train_dir, data.heldout_dir, [], counts)
+
+
+def _imported_geometry(session: Session, instance_id: int, crs) -> shapely.Geometry:
+    """An instance's geometry as imported (before any verdict), in `crs`."""
+    instance = session.get(Instance, instance_id)
+    raster = session.get(Raster, instance.raster_id)
+    return gpd.GeoSeries([shapely.from_wkt(instance.geometry_wkt)], crs=raster.crs).to_crs(crs).iloc[0]

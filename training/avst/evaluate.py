@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.avst.builder import INPUT_STRIDE, MIN_FRAMES, VIDEO_FPS
+from core.avst.config import INPUT_STRIDE, MIN_FRAMES, VIDEO_FPS
 from core.avst.dataset import inner_length, load_clip, max_length, read_sync_set
 from core.avst.evaluation import (accuracy, accuracy_by_length, chance_accuracy, classical_scores,
                                   is_correct, predicted_offset, scored)
 from core.avst.predictor import AVSTPredictor
+from training.avst import FAMILY
+from training.avst.options import AVSTEvalOptions
+from training.benchmarks import BenchmarkSpec
+from training.family import bundled_checkpoint
 
 METHODS = ("model", "classical", "chance")
 
@@ -47,3 +51,20 @@ def evaluate_sync_set(predictor: AVSTPredictor, data: str | Path, lengths: list[
                      "accuracy_general": accuracy(by_kind[method]["general"]),
                      "accuracy_speech": accuracy(by_kind[method]["speech"]),
                      "clips": len(full[method])} for method in METHODS}
+
+
+def evaluate(options: AVSTEvalOptions) -> dict:
+    """`eval avst --data DIR`: the checkpoint (default: the bundled one) with the baseline and chance on DIR."""
+    checkpoint = options.checkpoint or bundled_checkpoint(FAMILY.bundled["sync"])
+    predictor = AVSTPredictor.from_checkpoint(checkpoint, options.device)
+    lengths = [float(x) for x in options.lengths.split(",") if x.strip()]
+    return {**evaluate_sync_set(predictor, options.data, lengths), "checkpoint": str(checkpoint),
+            "model_version": predictor.model_version}
+
+
+def make_benchmark(kind: str, spec: BenchmarkSpec, out: Path) -> None:
+    """Seeded generated clips of 4-6 s, 112 px unless spec.size says."""
+    from core.synthetic.sync import generate_sync
+
+    generate_sync(clips=spec.items, seed=spec.seed, out=out, min_duration=4.0, max_duration=6.0,
+                  size=spec.size or 112)

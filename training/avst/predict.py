@@ -10,10 +10,10 @@ from sqlmodel import Session, select
 from annotation_db.models import Clip, Project
 from annotation_db.proposals import NewProposal, write_proposals
 from core.avst.predictor import AVSTPredictor, SyncPrediction
+from training.avst import FAMILY
+from training.family import bundled_checkpoint
+from training.options import PredictOptions
 from training.registry import resolve_model
-
-MODEL = "avst"
-BUNDLED = "avst-demo"
 
 
 def proposal_payload(prediction: SyncPrediction) -> dict:
@@ -26,7 +26,7 @@ def proposal_payload(prediction: SyncPrediction) -> dict:
 def predict_project(session: Session, project: Project, checkpoint: str | Path | None = None,
                     device: str | None = None, progress: Callable[[int, int], None] | None = None) -> int:
     """Write one proposal per clip with media; returns how many were written."""
-    resolved = resolve_model(session, project, MODEL, BUNDLED, checkpoint)
+    resolved = resolve_model(session, project, FAMILY, checkpoint)
     predictor = AVSTPredictor.from_checkpoint(resolved.path, device)
     clips = session.exec(select(Clip).where(Clip.project_id == project.id, Clip.media_path.is_not(None))
                          .order_by(Clip.id)).all()
@@ -38,4 +38,16 @@ def predict_project(session: Session, project: Project, checkpoint: str | Path |
                                      uncertainty=prediction.uncertainty))
         if progress:
             progress(index + 1, len(clips))
-    return write_proposals(session, project, MODEL, resolved.version, proposals, resolved.version_id)
+    return write_proposals(session, project, FAMILY.name, resolved.version, proposals, resolved.version_id)
+
+
+def predict_clip(options: PredictOptions) -> dict:
+    """`predict avst --clip FILE`: the best offset (frames at 25 fps) and the score of every offset."""
+    path = Path(options.clip)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    predictor = AVSTPredictor.from_checkpoint(options.checkpoint or bundled_checkpoint(FAMILY.bundled["sync"]),
+                                              options.device)
+    result = predictor.predict_file(path, curve=False)
+    return {"clip": str(path), "offset_frames": result.offset_frames,
+            "scores": {str(k): v for k, v in result.scores.items()}, "model_version": predictor.model_version}

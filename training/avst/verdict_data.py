@@ -113,3 +113,23 @@ def write_index(folder: Path, rows: list[dict]) -> None:
 
 def _clip_count(session: Session, project_id: int) -> int:
     return session.exec(select(func.count()).select_from(Clip).where(Clip.project_id == project_id)).one()
+
+
+def ignore_verdicts(session: Session, data: VerdictTrainingSet, project_id: int) -> VerdictTrainingSet:
+    """A retrain's control: every verified clip outside the held-out share, as imported, in sync.
+
+    Clips people left out (uniform/ambient, no source) come in too, and clips they put at an
+    offset train unshifted: what the verdicts said is not used, only which clips were verified.
+    """
+    shutil.rmtree(data.train_dir / "clips")
+    (data.train_dir / "clips").mkdir()
+    rows, ignored = [], 0
+    for truth in review_truths(session, project_id):
+        media = truth.clip.media_path
+        if is_held_out(project_id, f"clip:{truth.clip.id}") or not media or not Path(media).is_file():
+            continue
+        rows.append(write_in_sync(SyncTruth(truth.clip, truth.verdict, 0), data.train_dir))
+        ignored += 1
+    write_index(data.train_dir, rows)
+    counts = {**data.counts, "positives": len(rows), "shifted": 0, "left_out": 0, "ignored_verdicts": ignored}
+    return VerdictTrainingSet(data.train_dir, data.heldout_dir, [], counts)

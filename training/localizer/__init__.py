@@ -1,1 +1,20 @@
-"""Training, evaluation and prediction for the sound-source localizer (thesis chapter 5)."""
+"""Hard-negative sound-source localizer (thesis chapter 5): heatmaps and boxes of the sounding object."""
+
+from training.family import ModelFamily, lazy
+from training.localizer.options import LocalizerEvalOptions, LocalizerTrainOptions
+
+FAMILY = ModelFamily(
+    name="localizer",
+    project_kinds=("localization",),
+    bundled={"localization": "localizer-demo"},
+    headline=("model", "ciou@0.5"),
+    train_options=LocalizerTrainOptions,
+    eval_options=LocalizerEvalOptions,
+    train=lazy("training.localizer.train:train"),
+    evaluate=lazy("training.localizer.evaluate:evaluate"),
+    predict_project=lazy("training.localizer.predict:predict_project"),
+    build_training_set=lazy("training.localizer.verdict_data:build_training_set"),
+    ignore_verdicts=lazy("training.localizer.verdict_data:ignore_verdicts"),
+    make_benchmark=lazy("training.localizer.evaluate:make_benchmark"),
+    example_params={"train": {"epochs": 2, "max_steps": 100}, "evaluate": {}},
+)

@@ -13,10 +13,21 @@ from annotation_db.proposals import NewProposal, write_proposals
 from core.config import get_settings
 from core.localizer.predictor import LocalizerPredictor
 from core.media import MediaError
-from training.localizer.loading import BUNDLED, load_predictor
+from training.family import bundled_checkpoint
+from training.localizer import FAMILY
 from training.registry import resolve_model
 
 BATCH = 32
+
+
+def load_predictor(checkpoint: str | Path | None = None, device: str | None = None,
+                   model_version: str | None = None) -> LocalizerPredictor:
+    """A predictor for `checkpoint` (default: the bundled one), optionally stamped with a registered version."""
+    path = Path(checkpoint) if checkpoint else bundled_checkpoint(FAMILY.bundled["localization"])
+    predictor = LocalizerPredictor.from_checkpoint(path, device)
+    if model_version:
+        predictor.model_version = model_version
+    return predictor
 
 
 def heatmap_dir(model_version: str) -> Path:
@@ -27,7 +38,7 @@ def heatmap_dir(model_version: str) -> Path:
 def predict_project(session: Session, project: Project, checkpoint: str | Path | None = None,
                     device: str | None = None, progress: Callable[[int, int], None] | None = None) -> int:
     """Write one proposal per clip with media; returns how many were written."""
-    resolved = resolve_model(session, project, "localizer", BUNDLED, checkpoint)
+    resolved = resolve_model(session, project, FAMILY, checkpoint)
     predictor = load_predictor(resolved.path, device, resolved.version)
     clips = session.exec(select(Clip).where(Clip.project_id == project.id, Clip.media_path.is_not(None))
                          .order_by(Clip.id)).all()
@@ -39,7 +50,7 @@ def predict_project(session: Session, project: Project, checkpoint: str | Path |
     written = 0
     for start in range(0, len(clips), BATCH):
         proposals = _batch_proposals(predictor, clips[start:start + BATCH], out_dir)
-        written += write_proposals(session, project, "localizer", resolved.version, proposals,
+        written += write_proposals(session, project, FAMILY.name, resolved.version, proposals,
                                    resolved.version_id)
         session.commit()  # each batch is kept if a later one fails, and the write lock stays short
         if progress:

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from annotation_db.models import Answer, Clip, User, Verdict, VerdictKind
 from annotation_db.verdicts import latest_verdicts
 from training.holdout import is_held_out
-from training.localizer.commands import PEOPLE_BOXES
+from training.localizer.options import PEOPLE_BOXES
 from training.verdict_sets import VerdictTrainingSet
 
 
@@ -96,3 +96,20 @@ def _link_media(source: Path, folder: Path, key: str) -> None:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
+
+
+def ignore_verdicts(session: Session, data: VerdictTrainingSet, project_id: int) -> VerdictTrainingSet:
+    """A retrain's control: no people's boxes, every training clip (the boxed ones too) trains with the
+    tri-map loss.
+
+    The clips left out (sound check No) stay out, so the control sees the same clips; only the
+    boxes verdicts are dropped from its verdict ids.
+    """
+    path = data.train_dir / PEOPLE_BOXES
+    boxed = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    path.write_text("[]", encoding="utf-8")
+    dropped = {i for entry in boxed for i in entry.get("verdict_ids", [])}
+    counts = {**data.counts, "oracle": 0, "trimap": data.counts.get("trimap", 0) + len(boxed),
+              "ignored_verdicts": len(dropped)}
+    return VerdictTrainingSet(data.train_dir, data.heldout_dir,
+                              [i for i in data.verdict_ids if i not in dropped], counts)

@@ -2,41 +2,28 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from core.localizer.builder import build_localizer
-from core.localizer.config import LocalizerConfig
-from core.localizer.dataset import Annotations, ClipSet, oracle_mask
+from core.checkpoints import checkpoint_meta, save_checkpoint
+from core.devices import resolve_device
+from core.localizer.builder import build_localizer, read_checkpoint
+from core.localizer.config import FAMILY, LocalizerConfig, named_config
+from core.localizer.dataset import Annotations, ClipSet, load_clip_set, oracle_mask, read_annotations
 from core.localizer.losses import localization_loss
 from core.localizer.network import EmbeddingStep, Localizer, similarity_maps
-from core.localizer.predictor import pick_device
-from training.distributed import (DistInfo, gathered_rows, init_distributed, mean_over_ranks, rank_slice,
-                                  shutdown, wrap_model)
+from training.distributed import (DistInfo, gathered_rows, init_distributed, mean_over_ranks, past_deadline,
+                                  rank_slice, relaunch_under_torchrun, shutdown, wrap_model, write_record)
+from training.localizer.options import PEOPLE_BOXES, LocalizerTrainOptions
 from training.progress import JobProgress
 
 Progress = Callable[[int, int, float], None] | None
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """Optimisation settings (Adam as in 5.5.3; the thesis uses lr 1e-4, batch 256)."""
-
-    epochs: int = 10
-    batch_size: int = 32  # global: split over the processes of a distributed run
-    lr: float = 1e-4
-    seed: int = 0
-    max_steps: int | None = None
-    flip: bool = True  # random horizontal flips of the frame (and its oracle mask)
-    # Without ImageNet weights the first maps mean nothing, so hard negatives picked from them
-    # mislead; the first `warmup_epochs` train with positives and easy negatives only.
-    warmup_epochs: int = 0
-    device: str | None = None
-    visual_weights: str | None = None
 
 
 @dataclass
@@ -78,7 +65,52 @@ def clip_spectrograms(model: Localizer, waveforms: np.ndarray, chunk: int = 64) 
                       for i in range(0, len(waveforms), chunk)])
 
 
-def train_localizer(config: LocalizerConfig, clips: ClipSet, settings: TrainSettings,
+def train(options: LocalizerTrainOptions) -> dict:
+    """`train localizer`: train on options.data's clips, save the checkpoint and its record; returns the record."""
+    record = relaunch_under_torchrun(FAMILY, options)
+    if record is not None:
+        return record
+    if options.threads:
+        torch.set_num_threads(options.threads)
+    config, init_state = train_config(options)
+    clips = load_clip_set(options.data, config.network.image_size, config.audio, limit=options.limit)
+    oracle_file = options.oracle_boxes or Path(options.data) / PEOPLE_BOXES
+    oracle = read_annotations(oracle_file) if options.oracle_boxes or oracle_file.is_file() else None
+    result = train_localizer(config, clips, options, oracle, progress=_print_progress, init_state=init_state)
+    record = {"steps": result.steps, "clips": len(clips), "oracle_clips": result.oracle_clips,
+              "processes": result.processes, "first_loss": result.losses[0], "final_loss": result.losses[-1],
+              "samples_per_second": round(result.samples_per_second, 2), "losses": result.losses}
+    if result.is_main:
+        state = result.model.state_dict()
+        if options.half:
+            state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+        settings = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()}
+        save_checkpoint(options.out, state, checkpoint_meta(FAMILY, config.to_dict(), {
+            **settings, **{k: v for k, v in record.items() if k != "losses"}}))
+        write_record(record, options.out)
+    return record
+
+
+def train_config(options: LocalizerTrainOptions) -> tuple[LocalizerConfig, dict | None]:
+    """(config, initial weights or None): the named config, or the init checkpoint's, with the loss options."""
+    state = None
+    if options.init:
+        state, config = read_checkpoint(options.init)
+    else:
+        config = named_config(options.config)
+    temperature = options.temperature or (0.07 if options.loss_form == "infonce" else 1.0)
+    thresholds = {k: v for k, v in (("eps_p", options.eps_p), ("eps_n", options.eps_n)) if v is not None}
+    loss = replace(config.loss, variant=options.variant, form=options.loss_form, temperature=temperature,
+                   easy_pool=options.easy_negatives, **thresholds)  # thresholds that make no tri-map: ValueError
+    return replace(config, loss=loss), state
+
+
+def _print_progress(step: int, total: int, loss: float) -> None:
+    if step == 1 or step == total or step % 25 == 0:
+        print(f"step {step}/{total} loss {loss:.4f}", file=sys.stderr, flush=True)
+
+
+def train_localizer(config: LocalizerConfig, clips: ClipSet, options: LocalizerTrainOptions,
                     oracle: dict[str, Annotations] | None = None, progress: Progress = None,
                     init_state: dict | None = None) -> TrainResult:
     """Train a localizer on decoded clips (from `init_state` weights if given, else fresh);
@@ -86,24 +118,24 @@ def train_localizer(config: LocalizerConfig, clips: ClipSet, settings: TrainSett
     every global batch and the similarity maps span the whole batch (gathered embeddings)."""
     if len(clips) < 2:
         raise ValueError("training needs at least 2 clips")
-    device = pick_device(settings.device)
+    device = resolve_device(options.device)
     info = init_distributed(device)
     try:
-        return _train(config, clips, settings, oracle, progress, init_state, device, info)
+        return _train(config, clips, options, oracle, progress, init_state, device, info)
     finally:
         shutdown(info)
 
 
-def _train(config: LocalizerConfig, clips: ClipSet, settings: TrainSettings, oracle: dict[str, Annotations] | None,
+def _train(config: LocalizerConfig, clips: ClipSet, options: LocalizerTrainOptions, oracle: dict[str, Annotations] | None,
            progress: Progress, init_state: dict | None, device: torch.device, info: DistInfo) -> TrainResult:
-    torch.manual_seed(settings.seed)  # same seed on every process: same start, same global batches
-    rng = np.random.default_rng(settings.seed)
-    model = build_localizer(config, settings.visual_weights)
+    torch.manual_seed(options.seed)  # same seed on every process: same start, same global batches
+    rng = np.random.default_rng(options.seed)
+    model = build_localizer(config, options.visual_weights)
     if init_state is not None:
         model.load_state_dict({k: v.float() for k, v in init_state.items()})
     model = model.to(device).train()
     step_module = wrap_model(EmbeddingStep(model), info, device)
-    optimiser = torch.optim.Adam(step_module.parameters(), lr=settings.lr)
+    optimiser = torch.optim.Adam(step_module.parameters(), lr=options.lr)
     grid = model.visual(torch.zeros(1, 3, config.network.image_size, config.network.image_size,
                                     device=device)).shape[-1]
     masks, labelled = _oracle_masks(clips, oracle, grid)
@@ -111,16 +143,18 @@ def _train(config: LocalizerConfig, clips: ClipSet, settings: TrainSettings, ora
     spectrograms = clip_spectrograms(model, clips.waveforms)
     result = TrainResult(model, oracle_clips=int(labelled.sum()), processes=info.world_size,
                          is_main=info.is_main)
-    per_epoch = len(_batches(len(clips), settings.batch_size, rng))
-    total = settings.max_steps or settings.epochs * per_epoch
+    per_epoch = len(_batches(len(clips), options.batch_size, rng))
+    total = options.max_steps or options.epochs * per_epoch
     warmup_loss = replace(config.loss, variant="positives-only")
     seen, started = 0, time.perf_counter()
     reporter = JobProgress.from_env() if info.is_main else None
     while result.steps < total:
-        for index in _batches(len(clips), settings.batch_size, rng):
-            if result.steps >= total:
+        for index in _batches(len(clips), options.batch_size, rng):
+            if result.steps >= total or past_deadline(time.perf_counter() - started, options.max_minutes, info,
+                                                      device):
+                total = result.steps
                 break
-            flip = settings.flip and rng.random() < 0.5
+            flip = options.flip and rng.random() < 0.5
             mine = index[rank_slice(len(index), info)]
             pixels = images[mine].to(device).float() / 255.0
             box_masks = torch.from_numpy(masks[index]).to(device)
@@ -130,7 +164,7 @@ def _train(config: LocalizerConfig, clips: ClipSet, settings: TrainSettings, ora
                 visual, audio = step_module(pixels, spectrograms[mine].to(device))
             maps = similarity_maps(gathered_rows(audio.float(), info), gathered_rows(visual.float(), info))
             has_oracle = torch.from_numpy(labelled[index]).to(device)
-            loss_config = warmup_loss if result.steps < settings.warmup_epochs * per_epoch else config.loss
+            loss_config = warmup_loss if result.steps < options.warmup_epochs * per_epoch else config.loss
             loss = localization_loss(maps, loss_config, box_masks if has_oracle.any() else None, has_oracle)
             optimiser.zero_grad(set_to_none=True)
             (loss * info.world_size).backward()  # see gathered_rows: DDP averages over ranks

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 from pathlib import Path
 from typing import Callable, Iterator
@@ -16,6 +15,7 @@ from annotation_db.models import Project
 from annotation_db.projects import get_project
 from annotation_db.reports import Progress
 from core.config import get_settings
+from training.families import family_for_kind
 
 
 def _railway(root: Path, seed: int, session, progress: Progress):
@@ -97,8 +97,5 @@ def seed_demo(root: Path | None = None, seed: int | None = None,
 def _propose(session, name: str) -> int:
     """Proposals from the bundled demo checkpoint of the project's model, if it has one."""
     project = get_project(session, name)
-    model = project.kind.model_name
-    if model is None:
-        return 0
-    predict = importlib.import_module(f"training.{model}.predict")
-    return predict.predict_project(session, project)
+    family = family_for_kind(project.kind.value)
+    return 0 if family is None else family.predict_project(session, project)

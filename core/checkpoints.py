@@ -1,4 +1,7 @@
-"""Checkpoints as plain tensors plus a JSON config beside them (never pickled objects)."""
+"""Checkpoints as plain tensors plus a JSON config beside them (never pickled objects).
+
+The JSON is {"family": <model family>, "model": <network config>, "train": <how it was trained>, ...}.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +39,28 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise FileNotFoundError(f"{config_path(path)}: the checkpoint's config is missing")
     state = torch.load(path, map_location=map_location, weights_only=True)
     return state, json.loads(config_path(path).read_text())
+
+
+def checkpoint_meta(family: str, model: dict, train: dict, **extra) -> dict:
+    """The JSON written beside a checkpoint's weights: family, network config, training record (and extras)."""
+    return {"family": family, "model": model, "train": train, **extra}
+
+
+def model_config(meta: dict, family: str, path: str | Path = "checkpoint") -> dict:
+    """The network config of a checkpoint's JSON, checked to be of `family`.
+
+    Also reads the older localizer layout {"model": "localizer", "localizer": <config>}.
+    """
+    if meta.get("family", family) != family:
+        raise ValueError(f"{path}: not a {family} checkpoint (it is a {meta['family']} one)")
+    model = meta.get("model")
+    if model == "localizer" and isinstance(meta.get("localizer"), dict):
+        if family != "localizer":
+            raise ValueError(f"{path}: not a {family} checkpoint (it is a localizer one)")
+        return meta["localizer"]
+    if not isinstance(model, dict):
+        raise ValueError(f"{path}: not a {family} checkpoint (its JSON has no 'model' config)")
+    return model
 
 
 def file_sha256(path: str | Path) -> str:

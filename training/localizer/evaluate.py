@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from core.localizer.centre_prior import centre_prior
-from core.localizer.dataset import ClipSet
+from core.localizer.dataset import ClipSet, load_clip_set
 from core.localizer.metrics import clip_ciou, summarise
 from core.localizer.predictor import LocalizerPredictor
+from training.benchmarks import BenchmarkSpec
+from training.localizer.options import LocalizerEvalOptions
+from training.localizer.predict import load_predictor
 
 
 def predicted_heatmaps(predictor: LocalizerPredictor, clips: ClipSet, batch_size: int = 32) -> np.ndarray:
@@ -34,3 +39,19 @@ def evaluate_methods(predictor: LocalizerPredictor | None, clips: ClipSet) -> di
     prior = centre_prior()
     results["centre_prior"] = score_heatmaps(np.broadcast_to(prior, (len(clips), *prior.shape)), clips)
     return results
+
+
+def evaluate(options: LocalizerEvalOptions) -> dict:
+    """`eval localizer --data DIR`: the checkpoint (default: the bundled one) and the centre prior on DIR."""
+    predictor = load_predictor(options.checkpoint, options.device)
+    clips = load_clip_set(options.data, predictor.config.network.image_size, predictor.config.audio,
+                          require_boxes=True, limit=options.limit)
+    return {**evaluate_methods(predictor, clips), "checkpoint": str(options.checkpoint or "bundled"),
+            "model_version": predictor.model_version}
+
+
+def make_benchmark(kind: str, spec: BenchmarkSpec, out: Path) -> None:
+    """Seeded generated 3 s clips with reference boxes, 224 px unless spec.size says."""
+    from core.synthetic.localization import generate_localization
+
+    generate_localization(clips=spec.items, seed=spec.seed, out=out, duration=3.0, size=spec.size or 224)
