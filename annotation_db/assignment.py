@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
@@ -12,6 +13,21 @@ from annotation_db.models import (Assignment, Clip, Instance, Project, Raster, U
                                   utcnow)
 from annotation_db.verdicts import latest_proposals
 from core.config import get_settings
+
+
+@dataclass(frozen=True)
+class ClipInfo:
+    """A clip to review as the pages show it (plain values, no ORM object)."""
+
+    id: int
+    key: str
+    label: str | None
+    media_path: str | None
+
+    @classmethod
+    def of(cls, clip: Clip) -> ClipInfo:
+        """The plain view of a stored clip."""
+        return cls(clip.id, clip.key, clip.label, clip.media_path)
 
 
 def next_assignment(session: Session, project: Project, user: User,

@@ -19,7 +19,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from annotation_db.assignment import complete_assignment, next_assignment
+from annotation_db.assignment import ClipInfo, complete_assignment, next_assignment
+from annotation_db.engine import session_scope
 from annotation_db.models import (Answer, Assignment, Clip, Project, ProjectKind, User, Verdict,
                                   VerdictKind, as_utc)
 from annotation_db.verdicts import VerdictError, record_verdict
@@ -68,10 +69,19 @@ class ScopeProgress:
     by_me: int
 
 
-def verification_projects(session: Session) -> list[Project]:
-    """Projects of kind clip-verification, oldest first."""
-    return list(session.exec(select(Project).where(Project.kind == ProjectKind.clip_verification)
-                             .order_by(Project.id)))
+@dataclass(frozen=True)
+class VerificationReport:
+    """A project's class report and its per-clip verdicts as CSV, read together."""
+
+    classes: list[ClassReport]
+    verdicts_csv: str
+
+
+def verification_projects() -> dict[str, int]:
+    """{name: id} of the clip-verification projects, oldest first."""
+    with session_scope() as session:
+        return dict(session.exec(select(Project.name, Project.id).where(
+            Project.kind == ProjectKind.clip_verification).order_by(Project.id)).all())
 
 
 def class_samples(session: Session, project_id: int,
@@ -239,6 +249,40 @@ def verdicts_csv(session: Session, project_id: int,
                          str(clip.id in in_sample).lower(), name, verdict.answer.value,
                          as_utc(verdict.created_at).isoformat()])
     return buffer.getvalue()
+
+
+# ---- page services: ids in, plain values out, one transaction each ----
+
+
+def class_names(project_id: int, config: VerificationConfig = DEFAULT_CONFIG) -> list[str]:
+    """The classes (sorted) that have a sample to verify."""
+    with session_scope() as session:
+        return list(class_samples(session, project_id, config))
+
+
+def clip_to_verify(project_id: int, user_id: int, label: str | None = None, revisit: int | None = None,
+                   config: VerificationConfig = DEFAULT_CONFIG) -> tuple[ClipInfo | None, ScopeProgress]:
+    """The clip `revisit` (to change an answer), else next_clip(); with the scope's progress."""
+    with session_scope(immediate=True) as session:
+        if revisit is not None:
+            clip = get_clip(session, project_id, revisit)
+        else:
+            clip = next_clip(session, project_id, user_id, label, config)
+        return (None if clip is None else ClipInfo.of(clip),
+                scope_progress(session, project_id, user_id, label, config))
+
+
+def answer_clip(project_id: int, user_id: int, clip_id: int, answer: Answer | str) -> int:
+    """save_answer() as its own transaction; returns the verdict id."""
+    with session_scope(immediate=True) as session:
+        return save_answer(session, project_id, user_id, clip_id, answer).id
+
+
+def verification_report(project_id: int, config: VerificationConfig = DEFAULT_CONFIG) -> VerificationReport:
+    """class_report() and verdicts_csv() of a project."""
+    with session_scope() as session:
+        return VerificationReport(class_report(session, project_id, config),
+                                  verdicts_csv(session, project_id, config))
 
 
 def _project(session: Session, project_id: int) -> Project:

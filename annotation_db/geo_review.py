@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import shapely
 from shapely import affinity
 from sqlmodel import Session, select
 
 from annotation_db.assignment import complete_assignment, next_assignment
+from annotation_db.engine import session_scope
+from annotation_db.export_geo import export_geo
 from annotation_db.models import (Assignment, GeometryAction, Instance, Project, ProjectKind, Raster, User,
                                   Verdict, VerdictKind)
+from annotation_db.projects import get_project
+from annotation_db.users import get_user
 from annotation_db.verdicts import latest_proposals, latest_verdicts, record_verdict
 
 GEO_KINDS = (ProjectKind.railway, ProjectKind.buildings)
@@ -46,9 +51,11 @@ class TileItem:
     instances: list[InstanceItem]
 
 
-def geo_projects(session: Session) -> list[str]:
+def geo_projects() -> list[str]:
     """Names of the railway and buildings projects."""
-    return list(session.exec(select(Project.name).where(Project.kind.in_(GEO_KINDS)).order_by(Project.name)))
+    with session_scope() as session:
+        return list(session.exec(select(Project.name).where(Project.kind.in_(GEO_KINDS))
+                                 .order_by(Project.name)))
 
 
 def next_tile(session: Session, project: Project, user: User) -> TileItem | None:
@@ -121,3 +128,35 @@ def progress(session: Session, project: Project) -> dict:
         if user_id in people:
             counts[people[user_id]] += 1
     return {"instances": total, "reviewed": len(latest), "by_annotator": dict(counts)}
+
+
+# ---- page services: ids and names in, plain values out, one transaction each ----
+
+
+def claim_tile(project_name: str, user_id: int) -> TileItem | None:
+    """The user's leased tile of the project (leased now if need be), or None when every tile is done."""
+    with session_scope(immediate=True) as session:
+        return next_tile(session, get_project(session, project_name), get_user(session, user_id))
+
+
+def save_geometry(project_name: str, user_id: int, tile: TileItem, instance_id: int,
+                  action: GeometryAction | str, dx_m: float = 0.0, dy_m: float = 0.0,
+                  rotation_deg: float = 0.0, from_correction: bool = True) -> int:
+    """Store one geometry verdict (and close the lease when the tile is done); returns the verdict id."""
+    with session_scope(immediate=True) as session:
+        verdict = save_geometry_verdict(session, get_user(session, user_id), get_project(session, project_name),
+                                        tile, instance_id, action, dx_m=dx_m, dy_m=dy_m,
+                                        rotation_deg=rotation_deg, from_correction=from_correction)
+        return verdict.id
+
+
+def project_progress(project_name: str) -> dict:
+    """progress() of the named project."""
+    with session_scope() as session:
+        return progress(session, get_project(session, project_name))
+
+
+def export_geometries(project_name: str, out: str | Path) -> int:
+    """Write the project's final geometries to `out` (GeoPackage or GeoJSON by suffix); returns how many."""
+    with session_scope() as session:
+        return len(export_geo(session, project_name, out))

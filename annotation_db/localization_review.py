@@ -4,27 +4,47 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from sqlmodel import Session, select
 
-from annotation_db.assignment import complete_assignment, next_assignment
+from annotation_db.assignment import ClipInfo, complete_assignment, next_assignment
+from annotation_db.engine import session_scope
+from annotation_db.export_vggss import export_vggss
 from annotation_db.models import (Assignment, Clip, Project, ProjectKind, Proposal, User, Verdict,
                                   VerdictKind)
+from annotation_db.projects import get_project
+from annotation_db.users import get_user
 from annotation_db.verdicts import record_verdict
 from core.localizer.metrics import box_mask, ciou, consensus_mask
 
 
+@dataclass(frozen=True)
+class ProposalInfo:
+    """The model's latest proposal on a clip (plain values, no ORM object)."""
+
+    id: int
+    model_version: str
+    uncertainty: float | None
+    payload: dict
+
+    @classmethod
+    def of(cls, proposal: Proposal) -> ProposalInfo:
+        """The plain view of a stored proposal."""
+        return cls(proposal.id, proposal.model_version, proposal.uncertainty, dict(proposal.payload or {}))
+
+
 @dataclass
 class ClipTask:
-    """What a review page shows for one clip."""
+    """What a review page shows for one clip (plain values, no ORM objects)."""
 
-    clip: Clip
+    clip: ClipInfo
     assignment_id: int | None
-    proposal: Proposal | None
+    proposal: ProposalInfo | None
     reference_boxes: list[list[float]] | None  # imported (e.g. the public VGG-SS file)
-    my_boxes: Verdict | None  # this user's latest boxes verdict
-    people_boxes: Verdict | None = None  # the latest boxes verdict by any person
+    my_boxes: list[list[float]] | None  # this user's latest boxes ([] if cannot be localised), None if none
+    people_boxes: list[list[float]] | None = None  # the latest boxes by any person, None if none
 
     @property
     def has_media(self) -> bool:
@@ -33,16 +53,16 @@ class ClipTask:
     @property
     def model_boxes(self) -> list[list[float]]:
         """The proposal's boxes without their scores."""
-        return [b[:4] for b in (self.proposal.payload or {}).get("boxes", [])] if self.proposal else []
+        return [b[:4] for b in self.proposal.payload.get("boxes", [])] if self.proposal else []
 
     @property
     def heatmap_path(self) -> str | None:
-        return (self.proposal.payload or {}).get("heatmap_path") if self.proposal else None
+        return self.proposal.payload.get("heatmap_path") if self.proposal else None
 
     def starting_boxes(self) -> list[list[float]]:
         """The boxes the editor opens with: mine, else the reference, else the model's."""
         if self.my_boxes is not None:
-            return [] if self.my_boxes.cannot_localise else list(self.my_boxes.boxes or [])
+            return list(self.my_boxes)
         return list(self.reference_boxes or self.model_boxes)
 
 
@@ -56,16 +76,34 @@ class ClassAgreement:
     cious: list[float] = field(default_factory=list)
 
 
-def localization_projects(session: Session) -> list[Project]:
-    """Localisation projects, oldest first."""
-    return list(session.exec(select(Project).where(Project.kind == ProjectKind.localization)
-                             .order_by(Project.id)))
+@dataclass(frozen=True)
+class AgreementOverview:
+    """What the agreement page shows for one project."""
+
+    annotators_per_item: int
+    agreement: list[ClassAgreement]
+    clips: list[ClipInfo]  # boxed by at least two people
+    boxes: dict[int, dict[int, list[list[float]]]]  # {clip id: {user id: boxes}}
+    names: dict[int, str]  # {user id: name}
+
+
+def localization_projects() -> list[str]:
+    """Names of the localisation projects, oldest first."""
+    with session_scope() as session:
+        return list(session.exec(select(Project.name).where(Project.kind == ProjectKind.localization)
+                                 .order_by(Project.id)))
 
 
 def _user_boxes(session: Session, project_id: int, clip_id: int, user_id: int) -> Verdict | None:
     return session.exec(select(Verdict).where(
         Verdict.project_id == project_id, Verdict.clip_id == clip_id, Verdict.user_id == user_id,
         Verdict.kind == VerdictKind.boxes).order_by(Verdict.id.desc())).first()
+
+
+def _boxes_of(verdict: Verdict | None) -> list[list[float]] | None:
+    if verdict is None:
+        return None
+    return [] if verdict.cannot_localise else list(verdict.boxes or [])
 
 
 def _reference_boxes(session: Session, project_id: int, clip_id: int) -> list[list[float]] | None:
@@ -86,9 +124,11 @@ def clip_task(session: Session, project: Project, clip: Clip, user: User,
     people = session.exec(select(Verdict).join(User, User.id == Verdict.user_id).where(
         Verdict.project_id == project.id, Verdict.clip_id == clip.id, Verdict.kind == VerdictKind.boxes,
         User.is_system.is_(False)).order_by(Verdict.id.desc())).first()
-    return ClipTask(clip, assignment_id, _latest_proposal(session, clip.id),
+    proposal = _latest_proposal(session, clip.id)
+    return ClipTask(ClipInfo.of(clip), assignment_id, None if proposal is None else ProposalInfo.of(proposal),
                     _reference_boxes(session, project.id, clip.id),
-                    _user_boxes(session, project.id, clip.id, user.id), people)
+                    _boxes_of(_user_boxes(session, project.id, clip.id, user.id)),
+                    None if people is None else list(people.boxes or []))
 
 
 def next_box_task(session: Session, project: Project, user: User) -> ClipTask | None:
@@ -175,10 +215,12 @@ def agreement_by_class(session: Session, project: Project) -> list[ClassAgreemen
     return [ClassAgreement(label, len(v), float(np.mean(v)), v) for label, v in sorted(per_class.items())]
 
 
-def overlap_clips(session: Session, project: Project) -> list[Clip]:
+def overlap_clips(session: Session, project: Project) -> list[ClipInfo]:
     """Clips boxed by at least two people."""
     ids = [c for c, users in boxes_by_annotator(session, project).items() if len(users) >= 2]
-    return list(session.exec(select(Clip).where(Clip.id.in_(ids)).order_by(Clip.id))) if ids else []
+    if not ids:
+        return []
+    return [ClipInfo.of(clip) for clip in session.exec(select(Clip).where(Clip.id.in_(ids)).order_by(Clip.id))]
 
 
 def clip_consensus(session: Session, project: Project, clip_id: int, size: int = 224) -> np.ndarray:
@@ -201,3 +243,68 @@ def set_overlap(session: Session, project: Project, annotators: int) -> None:
 def user_names(session: Session) -> dict[int, str]:
     """{user id: name} of every account."""
     return dict(session.exec(select(User.id, User.name)).all())
+
+
+# ---- page services: ids and names in, plain values out, one transaction each ----
+
+
+def claim_box_task(project_name: str, user_id: int) -> ClipTask | None:
+    """Stage 2: the user's leased clip of the project (leased now if need be), or None when done."""
+    with session_scope(immediate=True) as session:
+        return next_box_task(session, get_project(session, project_name), get_user(session, user_id))
+
+
+def save_box_verdict(project_name: str, user_id: int, clip_id: int, boxes: list[list[float]],
+                     cannot_localise: bool = False, proposal_id: int | None = None,
+                     assignment_id: int | None = None) -> int:
+    """Store a stage-2 verdict and close the lease; returns the verdict id."""
+    with session_scope(immediate=True) as session:
+        return save_boxes(session, get_user(session, user_id), get_project(session, project_name), clip_id,
+                          boxes, cannot_localise=cannot_localise, proposal_id=proposal_id,
+                          assignment_id=assignment_id).id
+
+
+def skip_leased_clip(user_id: int, assignment_id: int | None) -> None:
+    """Give back the user's leased clip without a verdict."""
+    with session_scope(immediate=True) as session:
+        skip_clip(session, get_user(session, user_id), assignment_id)
+
+
+def sound_task(project_name: str, user_id: int) -> ClipTask | None:
+    """Stage 3: next_sound_task() of the named project and user."""
+    with session_scope() as session:
+        return next_sound_task(session, get_project(session, project_name), get_user(session, user_id))
+
+
+def save_sound_answer(project_name: str, user_id: int, clip_id: int, answer: str) -> int:
+    """Store a stage-3 answer (yes / no / not_sure); returns the verdict id."""
+    with session_scope(immediate=True) as session:
+        return save_sound(session, get_user(session, user_id), get_project(session, project_name), clip_id,
+                          answer).id
+
+
+def agreement_overview(project_name: str) -> AgreementOverview:
+    """Overlap setting, agreement per class, the doubly boxed clips, their boxes and the people's names."""
+    with session_scope() as session:
+        project = get_project(session, project_name)
+        return AgreementOverview(project.annotators_per_item, agreement_by_class(session, project),
+                                 overlap_clips(session, project), boxes_by_annotator(session, project),
+                                 user_names(session))
+
+
+def change_overlap(project_name: str, annotators: int) -> None:
+    """set_overlap() on the named project."""
+    with session_scope(immediate=True) as session:
+        set_overlap(session, get_project(session, project_name), annotators)
+
+
+def project_consensus(project_name: str, clip_id: int, size: int = 224) -> np.ndarray:
+    """clip_consensus() on the named project."""
+    with session_scope() as session:
+        return clip_consensus(session, get_project(session, project_name), clip_id, size)
+
+
+def export_boxes(project_name: str, out: str | Path) -> int:
+    """Write the project's boxes as a VGG-SS JSON file to `out`; returns how many entries."""
+    with session_scope() as session:
+        return export_vggss(session, project_name, out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from annotation_db.engine import session_scope
 from annotation_db.models import Project, ProjectKind
 
 
@@ -37,3 +38,9 @@ def ensure_project(session: Session, name: str, kind: ProjectKind | str, **field
 def list_projects(session: Session) -> list[Project]:
     """All projects, oldest first."""
     return list(session.exec(select(Project).order_by(Project.id)))
+
+
+def project_kinds() -> dict[str, str]:
+    """{project name: kind} of every project, oldest first."""
+    with session_scope() as session:
+        return {project.name: project.kind.value for project in list_projects(session)}

@@ -1,4 +1,4 @@
-"""Writing model proposals, and finding the items that still need one."""
+"""Writing model proposals, and finding the instances that still need one."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from annotation_db.models import Clip, Instance, Project, Proposal, User, Verdict
+from annotation_db.models import Instance, Project, Proposal, User, Verdict
 
 
 @dataclass
@@ -39,11 +39,3 @@ def unreviewed_instances(session: Session, project: Project) -> list[Instance]:
                                                     Instance.id.not_in(reviewed))
                              .order_by(Instance.raster_id, Instance.id)))
 
-
-def unreviewed_clips(session: Session, project: Project) -> list[Clip]:
-    """Clips with media that no person has given a verdict on yet."""
-    reviewed = select(Verdict.clip_id).join(User).where(
-        Verdict.project_id == project.id, Verdict.clip_id.is_not(None), User.is_system.is_(False))
-    return list(session.exec(select(Clip).where(Clip.project_id == project.id,
-                                                Clip.media_path.is_not(None),
-                                                Clip.id.not_in(reviewed)).order_by(Clip.id)))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
+from annotation_db.engine import session_scope
 from core.errors import InputError
 
 # progress(done, total, what) for progress bars in the app and the CLI
@@ -61,3 +62,12 @@ def _listed(label: str, items: list[str]) -> list[str]:
     if len(items) > MAX_LISTED:
         shown.append(f"  ... and {len(items) - MAX_LISTED} more {label} lines")
     return shown
+
+
+def run_import(importer: Callable[..., ImportReport], *args: Any) -> ImportReport:
+    """Run an import (a function taking a session, then `args`) as one write transaction.
+
+    On any error nothing is kept: the transaction is rolled back and the error raised.
+    """
+    with session_scope(immediate=True) as session:
+        return importer(session, *args)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import distinct, func
 from sqlmodel import Session, select
 
+from annotation_db.engine import session_scope
 from annotation_db.models import Clip, Instance, Project, Proposal, Raster, User, Verdict
 from annotation_db.projects import get_project, list_projects
 
@@ -53,3 +54,9 @@ def stats(session: Session, project: str | None = None) -> list[dict]:
     """Counts for one named project, or for every project."""
     projects = [get_project(session, project)] if project else list_projects(session)
     return [project_stats(session, p) for p in projects]
+
+
+def read_stats(project: str | None = None) -> list[dict]:
+    """Counts for one named project, or for every project, read in one transaction."""
+    with session_scope() as session:
+        return stats(session, project)

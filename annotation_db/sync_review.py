@@ -11,7 +11,10 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from annotation_db.assignment import complete_assignment, next_assignment
+from annotation_db.engine import session_scope
 from annotation_db.models import Assignment, Clip, Project, ProjectKind, Proposal, User, Verdict, VerdictKind
+from annotation_db.projects import get_project
+from annotation_db.users import get_user
 from annotation_db.verdicts import MAX_OFFSET_FRAMES, record_verdict
 from core.config import get_settings
 from core.media import write_shifted
@@ -35,9 +38,11 @@ class SyncItem:
     model_version: str | None
 
 
-def sync_projects(session: Session) -> list[str]:
+def sync_projects() -> list[str]:
     """Names of the synchronisation projects."""
-    return list(session.exec(select(Project.name).where(Project.kind == ProjectKind.sync).order_by(Project.name)))
+    with session_scope() as session:
+        return list(session.exec(select(Project.name).where(Project.kind == ProjectKind.sync)
+                                 .order_by(Project.name)))
 
 
 def next_sync_item(session: Session, project: Project, user: User) -> SyncItem | None:
@@ -133,6 +138,42 @@ def review_verdicts(session: Session, project: Project) -> list[Verdict]:
     return list(session.exec(select(Verdict).where(
         Verdict.project_id == project.id, Verdict.kind == VerdictKind.sync,
         Verdict.note != TOLERANCE_NOTE).order_by(Verdict.id)))
+
+
+# ---- page services: ids and names in, plain values out, one transaction each ----
+
+
+def claim_sync_item(project_name: str, user_id: int) -> SyncItem | None:
+    """The user's leased clip of the project (leased now if need be), or None when the queue is empty."""
+    with session_scope(immediate=True) as session:
+        return next_sync_item(session, get_project(session, project_name), get_user(session, user_id))
+
+
+def save_sync(project_name: str, user_id: int, item: SyncItem, category: str, in_sync: bool | None = None,
+              offset_frames: int | None = None) -> int:
+    """Store the answer on a leased clip and complete its lease; returns the verdict id."""
+    with session_scope(immediate=True) as session:
+        return save_sync_verdict(session, get_user(session, user_id), get_project(session, project_name), item,
+                                 category, in_sync, offset_frames).id
+
+
+def draw_tolerance_trial(project_name: str, rng: random.Random) -> ToleranceTrial | None:
+    """tolerance_trial() of the named project."""
+    with session_scope() as session:
+        return tolerance_trial(session, get_project(session, project_name), rng)
+
+
+def save_tolerance(project_name: str, user_id: int, trial: ToleranceTrial, looks_in_sync: bool) -> int:
+    """Store one tolerance-study answer; returns the verdict id."""
+    with session_scope(immediate=True) as session:
+        return save_tolerance_answer(session, get_user(session, user_id), get_project(session, project_name),
+                                     trial, looks_in_sync).id
+
+
+def tolerance_results(project_name: str) -> dict[int, tuple[int, int]]:
+    """tolerance_histogram() of the named project."""
+    with session_scope() as session:
+        return tolerance_histogram(session, get_project(session, project_name))
 
 
 # ---- media ----

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import bcrypt
 from sqlmodel import Session, func, select
 
+from annotation_db.engine import session_scope
 from annotation_db.models import Role, User
 
 MIN_PASSWORD_LENGTH = 8
@@ -13,6 +17,21 @@ REFERENCE_USER = "reference"  # owns verdicts imported from public annotation fi
 
 class AccessDenied(PermissionError):
     """A user asked for something their role does not allow."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user as the pages see it (plain values, no password hash)."""
+
+    id: int
+    name: str
+    role: Role
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> Account:
+        """The plain view of a stored user."""
+        return cls(user.id, user.name, user.role, user.created_at)
 
 
 def hash_password(password: str) -> str:
@@ -80,3 +99,31 @@ def get_user(session: Session, user_id: int) -> User:
     if user is None:
         raise ValueError(f"no user {user_id}")
     return user
+
+
+# ---- page services: plain values in and out, one transaction each ----
+
+
+def count_accounts() -> int:
+    """How many accounts can log in (0: the app asks for a first admin)."""
+    with session_scope() as session:
+        return count_login_users(session)
+
+
+def add_account(name: str, role: Role | str, password: str) -> Account:
+    """Create a user who can log in; ValueError on a taken name or a short password."""
+    with session_scope(immediate=True) as session:
+        return Account.of(create_user(session, name, role, password))
+
+
+def check_login(name: str, password: str) -> Account | None:
+    """The account if name and password match, else None."""
+    with session_scope() as session:
+        user = authenticate(session, name, password)
+        return None if user is None else Account.of(user)
+
+
+def accounts() -> list[Account]:
+    """Accounts that can log in, by name."""
+    with session_scope() as session:
+        return [Account.of(user) for user in list_users(session)]

@@ -9,9 +9,10 @@ import shapely
 from sqlmodel import select
 
 from annotation_db import geo_review as gr
+from annotation_db.engine import session_scope
 from annotation_db.import_geo import import_geo
 from annotation_db.models import Assignment, Instance
-from annotation_db.projects import get_project
+from annotation_db.projects import ProjectError, get_project
 from annotation_db.proposals import NewProposal, write_proposals
 from annotation_db.users import create_user
 from core.synthetic.geo import generate_geo
@@ -19,6 +20,10 @@ from core.synthetic.geo import generate_geo
 
 @pytest.fixture
 def project(session, tmp_path):
+    return _blocks_project(session, tmp_path)
+
+
+def _blocks_project(session, tmp_path):
     data = generate_geo(kind="buildings", tiles=2, size=256, seed=3, out=tmp_path / "geo")
     import_geo(session, "blocks", "buildings", data / "rasters", data / "annotations.geojson")
     target = get_project(session, "blocks")
@@ -60,3 +65,24 @@ def test_adjusted_wkt_turns_counter_clockwise_about_the_centroid():
     assert turned.centroid.x == pytest.approx(11.0) and turned.centroid.y == pytest.approx(1.0)
     line = shapely.from_wkt(gr.adjusted_wkt("LINESTRING (0 0, 2 0)", 0.0, 0.0, 90.0))
     assert list(line.coords) == [pytest.approx((1.0, -1.0)), pytest.approx((1.0, 1.0))]
+
+
+def test_page_services_take_names_and_ids_and_return_plain_values(database, tmp_path):
+    with session_scope() as session:
+        _blocks_project(session, tmp_path)
+        person = create_user(session, "ann", "annotator", "password123")
+    assert gr.geo_projects() == ["blocks"]
+    with pytest.raises(ProjectError):
+        gr.claim_tile("nowhere", person.id)
+    with pytest.raises(ValueError, match="no user"):
+        gr.claim_tile("blocks", person.id + 99)
+    tile = gr.claim_tile("blocks", person.id)
+    assert gr.claim_tile("blocks", person.id).assignment_id == tile.assignment_id  # the same lease
+    ids = [gr.save_geometry("blocks", person.id, tile, item.instance_id, "accepted") for item in tile.instances]
+    assert all(isinstance(i, int) for i in ids) and len(set(ids)) == len(ids)
+    with session_scope() as session:
+        assert session.get(Assignment, tile.assignment_id).completed_at is not None
+    stats = gr.project_progress("blocks")
+    assert stats["reviewed"] == len(tile.instances) and stats["by_annotator"] == {"ann": len(tile.instances)}
+    out = tmp_path / "blocks.gpkg"
+    assert gr.export_geometries("blocks", out) == stats["instances"] and out.is_file()

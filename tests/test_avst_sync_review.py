@@ -9,8 +9,9 @@ import pytest
 from sqlmodel import select
 
 from annotation_db import sync_review as sr
+from annotation_db.engine import session_scope
 from annotation_db.import_clips import import_clips
-from annotation_db.models import Clip, Role
+from annotation_db.models import Assignment, Clip, Role, Verdict
 from annotation_db.projects import get_project
 from annotation_db.proposals import NewProposal, write_proposals
 from annotation_db.users import create_user
@@ -21,6 +22,10 @@ from core.synthetic.sync import generate_sync
 
 @pytest.fixture
 def project(session, tmp_path):
+    return _sync_project(session, tmp_path)
+
+
+def _sync_project(session, tmp_path):
     data = generate_sync(clips=3, seed=8, out=tmp_path / "sync", min_duration=2.0, max_duration=2.2, size=64)
     import_clips(session, "s", "sync", data / "clips", data / "labels.csv")
     project = get_project(session, "s")
@@ -79,3 +84,22 @@ def test_shifted_media_delays_the_audio_and_is_cached(session, project):
     assert abs(lag - 5 * 640) <= 16  # 5 frames at 25 fps = 3200 samples
     with pytest.raises(ValueError):
         sr.shifted_media(clip.media_path, clip.id, 16)
+
+
+def test_page_services_take_names_and_ids_and_return_plain_values(database, tmp_path):
+    with session_scope() as session:
+        _sync_project(session, tmp_path)
+        user = create_user(session, "ann", Role.annotator, "password123")
+    assert sr.sync_projects() == ["s"]
+    item = sr.claim_sync_item("s", user.id)
+    assert isinstance(item, sr.SyncItem) and sr.claim_sync_item("s", user.id).clip_id == item.clip_id
+    verdict_id = sr.save_sync("s", user.id, item, "evident", False, 3)
+    with session_scope() as session:
+        assert session.get(Verdict, verdict_id).offset_frames == 3
+        assert session.get(Assignment, item.assignment_id).completed_at is not None
+    with pytest.raises(VerdictError):
+        sr.save_sync("s", user.id, item, "evident", False, 20)
+    trial = sr.draw_tolerance_trial("s", random.Random(1))
+    assert trial.clip_id == item.clip_id  # the clip judged evident
+    sr.save_tolerance("s", user.id, trial, True)
+    assert sr.tolerance_results("s") == {trial.offset_frames: (1, 1)}

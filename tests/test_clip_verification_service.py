@@ -10,11 +10,13 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from annotation_db import clip_verification as cv
 from annotation_db.clip_verification import (DROPPED, KEPT, UNDECIDED, VerificationConfig,
                                              class_decision, class_report, class_samples,
                                              classes_csv, next_clip, sample_ids, save_answer,
                                              scope_progress, verdicts_csv)
-from annotation_db.models import Answer, Assignment, Clip, Project, ProjectKind, Role, utcnow
+from annotation_db.engine import session_scope
+from annotation_db.models import Answer, Assignment, Clip, Project, ProjectKind, Role, Verdict, utcnow
 from annotation_db.users import create_user
 from annotation_db.verdicts import VerdictError
 
@@ -197,3 +199,30 @@ def test_csv_exports_hold_the_decisions_and_every_annotators_latest_answer(sessi
     on_cat2 = sorted((r["annotator"], r["answer"]) for r in verdicts
                      if r["clip_key"] == cats[2].key)
     assert on_cat2 == [("ann", "yes"), ("bob", "no")]
+
+
+def test_page_services_take_ids_and_return_plain_values(database):
+    with session_scope() as session:
+        project = _project(session)
+        _project(session, "sync-project", kind="sync")
+        dogs = _add_clips(session, project, "dog barking", 2)
+        _add_clips(session, project, "cat meowing", 1)
+        ann = _user(session, "ann")
+    assert cv.verification_projects() == {"curation": project.id}
+    assert cv.class_names(project.id) == ["cat meowing", "dog barking"]
+    clip, progress = cv.clip_to_verify(project.id, ann.id, "dog barking")
+    assert isinstance(clip, cv.ClipInfo) and clip.label == "dog barking"
+    assert (progress.sampled, progress.answered, progress.by_me) == (2, 0, 0)
+    verdict_id = cv.answer_clip(project.id, ann.id, clip.id, "yes")
+    with session_scope() as session:
+        assert session.get(Verdict, verdict_id).answer is Answer.yes
+        assert session.exec(select(Assignment).where(Assignment.completed_at.is_(None))).all() == []
+    again, progress = cv.clip_to_verify(project.id, ann.id, "dog barking", revisit=clip.id)
+    assert again == clip and (progress.answered, progress.by_me) == (1, 1)
+    other, _ = cv.clip_to_verify(project.id, ann.id, "dog barking")
+    assert other.id in {d.id for d in dogs} - {clip.id}
+    with pytest.raises(VerdictError, match="not a clip-verification project"):
+        cv.answer_clip(project.id + 1, ann.id, other.id, "yes")
+    report = cv.verification_report(project.id)
+    assert [row.label for row in report.classes] == ["cat meowing", "dog barking"]
+    assert report.verdicts_csv.count("\n") == 2  # the header and ann's answer

@@ -13,10 +13,12 @@ from annotation_db.cli import main as cli
 from annotation_db.engine import get_engine, session_scope
 from annotation_db.models import (Clip, Instance, Project, ProjectKind, Proposal, Raster, Role, User,
                                   VerdictKind, utcnow)
-from annotation_db.projects import ProjectError, ensure_project
-from annotation_db.stats import project_stats
-from annotation_db.users import (AccessDenied, authenticate, count_login_users, create_user,
-                                 require_role, system_user)
+from annotation_db.projects import ProjectError, ensure_project, project_kinds
+from annotation_db.reports import ImportReport, run_import
+from annotation_db.stats import project_stats, read_stats
+from annotation_db.users import (AccessDenied, Account, accounts, add_account, authenticate, check_login,
+                                 count_accounts, count_login_users, create_user, require_role,
+                                 system_user)
 from annotation_db.verdicts import VerdictError, latest_verdicts, record_verdict
 
 
@@ -199,3 +201,41 @@ def test_read_then_write_sessions_survive_a_commit_in_between(database):
     read_others_commit_then_write(immediate=True)
     with session_scope() as session:
         assert [u.name for u in session.exec(select(User)).all()] == ["ann", "new-True"]
+
+
+def test_account_services_return_plain_accounts(database):
+    assert count_accounts() == 0
+    admin = add_account("boss", Role.admin, "password1")
+    assert isinstance(admin, Account) and admin.role is Role.admin
+    with pytest.raises(ValueError, match="already exists"):
+        add_account("boss", Role.annotator, "password2")
+    with session_scope() as session:
+        system_user(session)
+    assert count_accounts() == 1
+    assert check_login("boss", "password1") == admin
+    assert check_login("boss", "wrong password") is None
+    assert [a.name for a in accounts()] == ["boss"]
+
+
+def test_project_and_stats_services_read_in_their_own_transaction(database):
+    with session_scope() as session:
+        _clip_project(session, clips=2)
+        ensure_project(session, "geo", ProjectKind.railway)
+    assert project_kinds() == {"clips": "sync", "geo": "railway"}
+    assert [row["project"] for row in read_stats()] == ["clips", "geo"]
+    assert read_stats("clips")[0]["items"] == {"clips": 2, "clips_with_media": 0}
+
+
+def test_run_import_keeps_nothing_when_the_import_fails(database):
+    def importer(session, name: str, fail: bool) -> ImportReport:
+        ensure_project(session, name, ProjectKind.sync)
+        session.flush()
+        if fail:
+            raise ValueError("bad input")
+        return ImportReport(project=name, source="test")
+
+    with pytest.raises(ValueError, match="bad input"):
+        run_import(importer, "broken", True)
+    assert project_kinds() == {}
+    assert run_import(importer, "fine", False).project == "fine"
+    assert project_kinds() == {"fine": "sync"}

@@ -6,9 +6,12 @@ import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from annotation_db.engine import session_scope
+from annotation_db.projects import get_project
 from training.benchmarks import BenchmarkSpec, synthetic_benchmark
 from training.family import ModelFamily
 from training.options import EvalOptions, from_params
+from training.registry import resolve_model
 
 # where a project evaluation scores, and what each split is
 SPLITS = {"heldout": "held-out verified items of the project", "synthetic": "seeded synthetic benchmark"}
@@ -30,9 +33,6 @@ def evaluate(family: ModelFamily, options: EvalOptions, spec: BenchmarkSpec | No
 def evaluate_project(family: ModelFamily, project: str, checkpoint: Path, version: str, kind: str,
                      spec: BenchmarkSpec, eval_params: dict, work_dir: Path | None = None) -> dict:
     """{"heldout": report or None, "synthetic": report, ...}: the project's model on both splits, labelled."""
-    from annotation_db.engine import session_scope
-    from annotation_db.projects import get_project
-
     with tempfile.TemporaryDirectory() as scratch:
         folder = work_dir or Path(scratch)
         with session_scope() as session:
@@ -58,10 +58,6 @@ def score_on(family: ModelFamily, checkpoints: dict[str, Path], data: Path | Non
 
 def _project_model(family: ModelFamily, project: str, checkpoint: Path | None) -> tuple[Path, str, str]:
     """(checkpoint, model version, project kind) a project's evaluation uses."""
-    from annotation_db.engine import session_scope
-    from annotation_db.projects import get_project
-    from training.registry import resolve_model
-
     with session_scope() as session:
         target = get_project(session, project)
         resolved = resolve_model(session, target, family, checkpoint)

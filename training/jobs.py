@@ -11,7 +11,8 @@ from sqlmodel import Session, select, update
 from annotation_db.engine import session_scope
 from annotation_db.models import (JobKind, JobStatus, ModelVersion, Project, Role, TrainingJob,
                                   User, as_utc, utcnow)
-from annotation_db.users import require_role
+from annotation_db.projects import get_project
+from annotation_db.users import get_user, require_role
 from core.config import get_settings
 from training.families import get_family
 JOB_KINDS = tuple(kind.value for kind in JobKind)
@@ -193,9 +194,6 @@ def _iso(moment) -> str | None:
 
 def launch_job(user_id: int, model: str, kind: str, project: str | None, params: dict) -> int:
     """Queue a job for a researcher (project by name, or None); returns its id."""
-    from annotation_db.projects import get_project
-    from annotation_db.users import get_user
-
     if not isinstance(params, dict):
         raise ValueError("parameters must be a JSON object")
     with session_scope(immediate=True) as session:
@@ -205,8 +203,6 @@ def launch_job(user_id: int, model: str, kind: str, project: str | None, params:
 
 def cancel_job_by(user_id: int, job_id: int) -> None:
     """Cancel a job on a researcher's behalf."""
-    from annotation_db.users import get_user
-
     with session_scope(immediate=True) as session:
         cancel_job(session, get_user(session, user_id), job_id)
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from annotation_db.engine import session_scope
 from annotation_db.models import JobKind, ModelVersion, Project, Role, TrainingJob, User
 from annotation_db.users import require_role
 from core.checkpoints import checkpoint_version, file_sha256, load_checkpoint
 from training.family import ModelFamily
-from training.families import family_for_kind, get_family
+from training.families import family_for_kind
+from training.jobs import submit_job
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,6 @@ def resolve_model(session: Session, project: Project, family: ModelFamily,
 
 def promote_version(session: Session, user: User, project: Project, version_id: int) -> TrainingJob:
     """Make a version the project's active model and queue a predict job to refresh proposals."""
-    from training.jobs import submit_job
-
     require_role(user, Role.researcher, Role.admin)
     version = session.get(ModelVersion, version_id)
     if version is None:
@@ -82,30 +80,3 @@ def versions_of(session: Session, model: str) -> list[ModelVersion]:
     """Every registered version of a model family, newest first."""
     return list(session.exec(select(ModelVersion).where(ModelVersion.model == model)
                              .order_by(ModelVersion.id.desc())))
-
-
-# ---- page services: plain values in and out, one transaction each ----
-
-
-def projects_served(family: str) -> list[str]:
-    """Names of the projects a family proposes for, oldest first."""
-    with session_scope() as session:
-        return [p.name for p in session.exec(select(Project).order_by(Project.id))
-                if p.kind.value in get_family(family).project_kinds]
-
-
-def version_table(family: str) -> list[dict]:
-    """Every version of a family, newest first: its headline row plus "parent_vs_child" rows."""
-    from training.comparison import headline_row, parent_vs_child
-
-    with session_scope() as session:
-        return [{**headline_row(v), "parent_vs_child": parent_vs_child(v)} for v in versions_of(session, family)]
-
-
-def promote(user_id: int, project: str, version_id: int) -> int:
-    """Make a version a project's active model on a researcher's behalf; returns the predict job's id."""
-    from annotation_db.projects import get_project
-    from annotation_db.users import get_user
-
-    with session_scope(immediate=True) as session:
-        return promote_version(session, get_user(session, user_id), get_project(session, project), version_id).id

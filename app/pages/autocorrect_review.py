@@ -5,10 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from annotation_db import geo_review as gr
-from annotation_db.engine import session_scope
-from annotation_db.export_geo import export_geo
-from annotation_db.models import User
-from annotation_db.projects import get_project
 from core.config import get_settings
 from ui.flash import flash, show_flashes
 from ui.geo_map import review_map
@@ -27,14 +23,12 @@ user = require_user()
 st.title("Geometry review")
 show_flashes()
 
-with session_scope() as session:
-    projects = gr.geo_projects(session)
+projects = gr.geo_projects()
 project_name = choose_project(projects, "geo_project", "railway or buildings")
 
 
 def _progress() -> None:
-    with session_scope() as session:
-        stats = gr.progress(session, get_project(session, project_name))
+    stats = gr.project_progress(project_name)
     done, total = stats["reviewed"], max(stats["instances"], 1)
     st.progress(done / total, text=f"{done} of {stats['instances']} instances reviewed")
     if stats["by_annotator"]:
@@ -42,13 +36,11 @@ def _progress() -> None:
 
 
 def _run_predict(raster_ids: list[int] | None = None) -> int:
-    from training.autocorrect.predict import predict_project
+    from training.autocorrect.predict import propose
 
     bar = st.progress(0.0, text="Correcting…")
-    with session_scope() as session:
-        count = predict_project(session, get_project(session, project_name), raster_ids=raster_ids,
-                                progress=lambda done, total: bar.progress(done / max(total, 1),
-                                                                          text=f"Corrected {done} of {total}"))
+    count = propose(project_name, raster_ids, progress=lambda done, total: bar.progress(
+        done / max(total, 1), text=f"Corrected {done} of {total}"))
     bar.progress(1.0, text=f"Corrected {count} instances")
     return count
 
@@ -68,16 +60,13 @@ def _researcher_tools() -> None:
 
 def _export() -> None:
     out = get_settings().data_dir / "exports" / f"{project_name}.gpkg"
-    with session_scope() as session:
-        export_geo(session, project_name, out)
+    gr.export_geometries(project_name, out)
     st.session_state["geo_export_path"] = str(out)
     flash(f"Exported to {out} (final geometries in the annotations' own CRS).")
 
 
 def _save(tile: gr.TileItem, instance_id: int, action: str, **fields) -> None:
-    with session_scope(immediate=True) as session:
-        gr.save_geometry_verdict(session, session.get(User, user.id), get_project(session, project_name), tile,
-                                 instance_id, action, **fields)
+    gr.save_geometry(project_name, user.id, tile, instance_id, action, **fields)
     flash(f"Saved instance #{instance_id}: {action.replace('_', ' ')}.")
     for key in (f"geo_instance_{tile.raster_id}", "geo_dx", "geo_dy", "geo_rot"):
         st.session_state.pop(key, None)  # move on to the next instance, adjustment reset
@@ -89,9 +78,7 @@ def _recorrect(tile: gr.TileItem) -> None:
 
 
 def _tile() -> gr.TileItem | None:
-    with session_scope(immediate=True) as session:
-        project = get_project(session, project_name)
-        return gr.next_tile(session, project, session.get(User, user.id))
+    return gr.claim_tile(project_name, user.id)
 
 
 _progress()

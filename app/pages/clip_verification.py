@@ -11,7 +11,6 @@ import pandas as pd
 import streamlit as st
 
 from annotation_db import clip_verification as cv
-from annotation_db.engine import session_scope
 from ui.session import require_user
 
 ALL_CLASSES = "All classes"
@@ -34,8 +33,7 @@ user = require_user()
 st.html(STYLE)
 st.title("Clip verification")
 
-with session_scope() as session:
-    projects = {p.name: p.id for p in cv.verification_projects(session)}
+projects = cv.verification_projects()
 if not projects:
     st.info("No clip-verification project yet. Researchers import clips with the task "
             "**clip-verification** on the **Import & export** page.")
@@ -43,8 +41,7 @@ if not projects:
 
 project_column, class_column = st.columns(2)
 project_id = projects[project_column.selectbox("Project", list(projects), key="cv_project")]
-with session_scope() as session:
-    classes = list(cv.class_samples(session, project_id))
+classes = cv.class_names(project_id)
 if not classes:
     st.info("This project has no labelled clip with media to verify.")
     st.stop()
@@ -54,8 +51,7 @@ label = None if choice == ALL_CLASSES else choice
 
 def _save(project: int, clip_id: int, key: str, answer: str) -> None:
     """Button callback: store the answer before the page redraws with the next clip."""
-    with session_scope(immediate=True) as session:
-        cv.save_answer(session, project, user.id, clip_id, answer)
+    cv.answer_clip(project, user.id, clip_id, answer)
     st.session_state["cv_last"] = (project, clip_id, key, answer)
     st.session_state.pop("cv_revisit", None)
 
@@ -70,15 +66,9 @@ def _revisiting() -> int | None:
     return revisit[1] if revisit and revisit[0] == project_id else None
 
 
-def _clip_to_show():
+def _clip_to_show() -> tuple[cv.ClipInfo | None, cv.ScopeProgress]:
     """The clip whose answer is being changed, else the next sampled clip leased to this user."""
-    revisit = _revisiting()
-    with session_scope(immediate=True) as session:
-        if revisit is not None:
-            clip = cv.get_clip(session, project_id, revisit)
-        else:
-            clip = cv.next_clip(session, project_id, user.id, label)
-        return clip, cv.scope_progress(session, project_id, user.id, label)
+    return cv.clip_to_verify(project_id, user.id, label, _revisiting())
 
 
 def _show_progress(progress: cv.ScopeProgress) -> None:
@@ -104,7 +94,7 @@ def _show_last_answer() -> None:
                   help="Show that clip again (key U)", shortcut="U")
 
 
-def _show_clip(clip) -> None:
+def _show_clip(clip: cv.ClipInfo) -> None:
     video, question = st.columns([3, 2], gap="large")
     with video:
         if clip.media_path and Path(clip.media_path).is_file():
@@ -154,9 +144,8 @@ def _share_chart(table: pd.DataFrame) -> alt.LayerChart:
 
 def report() -> None:
     """Researchers: per-class counts and decisions, the chart, and the CSV exports."""
-    with session_scope() as session:
-        rows = cv.class_report(session, project_id)
-        verdicts = cv.verdicts_csv(session, project_id)
+    result = cv.verification_report(project_id)
+    rows, verdicts = result.classes, result.verdicts_csv
     table = pd.DataFrame([asdict(row) for row in rows])
     counts = table["decision"].value_counts()
     kept, dropped, undecided, settled = st.columns(4)

@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import streamlit as st
 
-from annotation_db.engine import session_scope
-from annotation_db.export_geo import export_geo
-from annotation_db.export_vggss import export_vggss
+from annotation_db.geo_review import export_geometries
 from annotation_db.import_clips import import_clips
 from annotation_db.import_geo import import_geo
 from annotation_db.import_vggss import import_vggss
-from annotation_db.projects import ProjectError, list_projects
-from annotation_db.reports import ImportReport
+from annotation_db.localization_review import export_boxes
+from annotation_db.projects import ProjectError, project_kinds
+from annotation_db.reports import ImportReport, run_import
 from core.config import get_settings
 from core.errors import InputError
 from ui.session import require_researcher
 
 require_researcher()
 st.title("Import & export")
-with session_scope() as session:
-    projects = {p.name: p.kind.value for p in list_projects(session)}
+projects = project_kinds()
 
 
 def _saved_upload(upload) -> Path | None:
@@ -44,7 +42,7 @@ def _file_input(label: str, types: list[str], key: str) -> Path | None:
     return _saved_upload(upload) or (Path(typed.strip()) if typed.strip() else None)
 
 
-def _run_import(run: Callable[..., ImportReport]) -> None:
+def _run_import(importer: Callable[..., ImportReport], *args: Any) -> None:
     """Run one import in a transaction with a progress bar, and show its report."""
     bar = st.progress(0.0, text="Starting…")
 
@@ -52,8 +50,7 @@ def _run_import(run: Callable[..., ImportReport]) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"{done}/{total} · {what}")
 
     try:
-        with session_scope(immediate=True) as session:
-            report = run(session, progress)
+        report = run_import(importer, *args, progress)
     except (InputError, ProjectError, ValueError) as exc:
         bar.empty()
         st.error(f"Nothing was imported. {exc}")
@@ -94,8 +91,7 @@ with geo_tab:
                            key="geo_skip")
     if st.button("Import tiles", type="primary", key="geo_import",
                  disabled=not (project and rasters.strip() and annotations)):
-        _run_import(lambda s, p: import_geo(s, project, kind, rasters.strip(), annotations,
-                                            skip_bad, p))
+        _run_import(import_geo, project, kind, rasters.strip(), annotations, skip_bad)
 
 with clips_tab:
     st.caption("mp4, mkv or webm clips with an audio stream; labels in the VGG-Sound CSV "
@@ -108,8 +104,7 @@ with clips_tab:
     skip_bad = st.checkbox("Skip bad files (list each with its reason)", key="clips_skip")
     if st.button("Import clips", type="primary", key="clips_import",
                  disabled=not (project and folder.strip())):
-        _run_import(lambda s, p: import_clips(s, project, task, folder.strip(), labels,
-                                              skip_bad, p))
+        _run_import(import_clips, project, task, folder.strip(), labels, skip_bad)
 
 with vggss_tab:
     st.caption("The public VGG-SS layout: a JSON list of {file, class, bbox}. Clips whose "
@@ -120,8 +115,7 @@ with vggss_tab:
     skip_bad = st.checkbox("Skip unusable boxes (list each with its reason)", key="vggss_skip")
     if st.button("Import boxes", type="primary", key="vggss_import",
                  disabled=not (project and boxes_file)):
-        _run_import(lambda s, p: import_vggss(s, project, boxes_file, media.strip() or None,
-                                              skip_bad, p))
+        _run_import(import_vggss, project, boxes_file, media.strip() or None, skip_bad)
 
 with export_tab:
     exportable = {n: k for n, k in projects.items() if k in ("railway", "buildings", "localization")}
@@ -134,11 +128,7 @@ with export_tab:
         if st.button("Prepare export", key="export_button"):
             out = get_settings().cache_dir / "exports" / f"{name}{suffix}"
             try:
-                with session_scope() as session:
-                    if is_geo:
-                        count = len(export_geo(session, name, out))
-                    else:
-                        count = export_vggss(session, name, out)
+                count = export_geometries(name, out) if is_geo else export_boxes(name, out)
             except ValueError as exc:
                 st.error(str(exc))
             else:

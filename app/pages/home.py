@@ -5,12 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotation_db.engine import session_scope
-from annotation_db.stats import stats
+from annotation_db.stats import read_stats
 
 st.title("Projects")
-with session_scope() as session:
-    rows = stats(session)
+rows = read_stats()
 
 if not rows:
     st.info("No projects yet. Researchers create them on the **Import & export** page.")

@@ -11,7 +11,7 @@ from annotation_db.users import AccessDenied
 from training.evaluation import SPLITS
 from training.families import families, get_family
 from training.jobs import JOB_KINDS, any_job_active, cancel_job_by, job_rows, job_view, launch_job
-from training.registry import projects_served, promote, version_table
+from training.versions import projects_served, promote, version_table
 from ui.flash import flash, show_flashes
 from ui.session import require_researcher
 

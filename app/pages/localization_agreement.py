@@ -6,11 +6,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from annotation_db.engine import session_scope
-from annotation_db.localization_review import (agreement_by_class, boxes_by_annotator, clip_consensus,
-                                                localization_projects, overlap_clips, set_overlap,
-                                                user_names)
-from annotation_db.projects import get_project
+from annotation_db.localization_review import (agreement_overview, change_overlap, localization_projects,
+                                                project_consensus)
 from ui.boxes import MediaError, centre_frame, with_boxes
 from ui.pickers import choose_project
 from ui.session import require_researcher
@@ -18,22 +15,15 @@ from ui.session import require_researcher
 st.title("Box agreement")
 require_researcher()
 
-with session_scope() as session:
-    projects = [p.name for p in localization_projects(session)]
-project_name = choose_project(projects, "agreement_project", "localisation")
+project_name = choose_project(localization_projects(), "agreement_project", "localisation")
 
-with session_scope() as session:
-    project = get_project(session, project_name)
-    overlap = project.annotators_per_item
-    agreement = agreement_by_class(session, project)
-    clips = overlap_clips(session, project)
-    annotators = boxes_by_annotator(session, project)
-    names = user_names(session)
+overview = agreement_overview(project_name)
+overlap, agreement, clips = overview.annotators_per_item, overview.agreement, overview.clips
+annotators, names = overview.boxes, overview.names
 
 wanted = st.number_input("Annotators per clip (2 for an agreement study)", 1, 5, overlap, key="overlap")
 if wanted != overlap and st.button("Apply", key="apply_overlap"):
-    with session_scope(immediate=True) as session:
-        set_overlap(session, get_project(session, project_name), int(wanted))
+    change_overlap(project_name, int(wanted))
     st.rerun()
 
 if not agreement:
@@ -47,8 +37,7 @@ st.dataframe(pd.DataFrame([{"Class": a.label, "Clips": a.clips, "Mean cIoU": rou
 
 st.subheader("Consensus mask")
 chosen = st.selectbox("Clip", clips, format_func=lambda c: f"{c.key} · {c.label}", key="consensus_clip")
-with session_scope() as session:
-    mask = clip_consensus(session, get_project(session, project_name), chosen.id)
+mask = project_consensus(project_name, chosen.id)
 st.caption("g = min(sum of the annotators' masks / C, 1) with C = 2 (thesis 5.A): white where both agree.")
 columns = st.columns(2)
 columns[0].image((mask * 255).astype(np.uint8), caption="Consensus (C = 2)", width=224)

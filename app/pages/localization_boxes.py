@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotation_db.engine import session_scope
-from annotation_db.localization_review import (localization_projects, next_box_task, save_boxes,
-                                                skip_clip)
-from annotation_db.models import User
-from annotation_db.projects import get_project
+from annotation_db.localization_review import (claim_box_task, localization_projects, save_box_verdict,
+                                                skip_leased_clip)
 from ui.boxes import (GUIDE, MediaError, box_editor, centre_frame, format_boxes, load_heatmap,
                       parse_boxes, with_boxes, with_heatmap)
 from ui.flash import flash, show_flashes
@@ -19,14 +16,8 @@ st.title("Sound-source boxes")
 show_flashes()
 me = require_user()
 
-with session_scope() as session:
-    projects = [p.name for p in localization_projects(session)]
-project_name = choose_project(projects, "boxes_project", "localisation")
-
-with session_scope(immediate=True) as session:
-    project = get_project(session, project_name)
-    user = session.get(User, me.id)
-    task = next_box_task(session, project, user)
+project_name = choose_project(localization_projects(), "boxes_project", "localisation")
+task = claim_box_task(project_name, me.id)
 
 if task is None:
     st.success("Every clip of this project has its boxes. Thank you!")
@@ -39,17 +30,14 @@ with st.expander("Guide", expanded=False):
 
 
 def _save(boxes: list[list[float]], cannot: bool) -> None:
-    with session_scope(immediate=True) as session:
-            save_boxes(session, session.get(User, me.id), get_project(session, project_name), clip.id, boxes,
-                   cannot_localise=cannot, proposal_id=task.proposal.id if task.proposal else None,
-                   assignment_id=task.assignment_id)
+    save_box_verdict(project_name, me.id, clip.id, boxes, cannot_localise=cannot,
+                     proposal_id=task.proposal.id if task.proposal else None, assignment_id=task.assignment_id)
     flash(f"Saved {clip.key}: " + ("cannot be localised" if cannot else f"{len(boxes)} box(es)"))
     st.rerun()
 
 
 def _skip() -> None:
-    with session_scope(immediate=True) as session:
-        skip_clip(session, session.get(User, me.id), task.assignment_id)
+    skip_leased_clip(me.id, task.assignment_id)
     st.rerun()
 
 

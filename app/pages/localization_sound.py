@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotation_db.engine import session_scope
-from annotation_db.localization_review import localization_projects, next_sound_task, save_sound
-from annotation_db.models import User
-from annotation_db.projects import get_project
+from annotation_db.localization_review import localization_projects, save_sound_answer, sound_task
 from core.config import get_settings
 from ui.boxes import MediaError, centre_frame, segment_around_centre, with_boxes
 from ui.flash import flash, show_flashes
@@ -20,18 +17,14 @@ st.title("Sound check")
 show_flashes()
 me = require_user()
 
-with session_scope() as session:
-    projects = [p.name for p in localization_projects(session)]
-project_name = choose_project(projects, "sound_project", "localisation")
-
-with session_scope() as session:
-    task = next_sound_task(session, get_project(session, project_name), session.get(User, me.id))
+project_name = choose_project(localization_projects(), "sound_project", "localisation")
+task = sound_task(project_name, me.id)
 if task is None:
     st.success("No boxed clip waits for your sound check in this project.")
     st.stop()
 
 clip = task.clip
-boxes = task.people_boxes.boxes if task.people_boxes else []
+boxes = task.people_boxes or []
 st.subheader(f"{clip.key} · {clip.label or 'no label'}")
 st.markdown(f"Does the **boxed object** make the sound of **{clip.label or 'this clip'}**? "
             "Answer *Not sure* if the sound is not within these 5 seconds.")
@@ -48,7 +41,6 @@ except (MediaError, OSError) as exc:
 
 for column, (label, answer) in zip(st.columns(3), ANSWERS.items()):
     if column.button(label, key=f"answer_{answer}", width="stretch"):
-        with session_scope(immediate=True) as session:
-            save_sound(session, session.get(User, me.id), get_project(session, project_name), clip.id, answer)
+        save_sound_answer(project_name, me.id, clip.id, answer)
         flash(f"Saved {clip.key}: {label}")
         st.rerun()

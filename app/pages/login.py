@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from annotation_db.engine import session_scope
 from annotation_db.models import Role
-from annotation_db.users import MIN_PASSWORD_LENGTH, authenticate, count_login_users, create_user
+from annotation_db.users import MIN_PASSWORD_LENGTH, add_account, check_login, count_accounts
 from ui.session import log_in
 
-with session_scope() as session:
-    first_run = count_login_users(session) == 0
+first_run = count_accounts() == 0
 
 st.title("AV-Geo Review")
 if first_run:
@@ -26,8 +24,7 @@ if first_run:
             st.error("The passwords do not match.")
         else:
             try:
-                with session_scope(immediate=True) as session:
-                    log_in(create_user(session, name, Role.admin, password))
+                log_in(add_account(name, Role.admin, password))
                 st.rerun()
             except ValueError as exc:
                 st.error(str(exc))
@@ -37,8 +34,7 @@ else:
         password = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Log in", type="primary")
     if submitted:
-        with session_scope() as session:
-            user = authenticate(session, name, password)
+        user = check_login(name, password)
         if user is None:
             st.error("Unknown user name or wrong password.")
         else:

@@ -7,9 +7,6 @@ import random
 import streamlit as st
 
 from annotation_db import sync_review as sr
-from annotation_db.engine import session_scope
-from annotation_db.models import User
-from annotation_db.projects import get_project
 from core.media import MediaError
 from ui.flash import flash, show_flashes
 from ui.session import require_user
@@ -25,8 +22,7 @@ user = require_user()
 st.title("Sync review")
 show_flashes()
 
-with session_scope() as session:
-    projects = sr.sync_projects(session)
+projects = sr.sync_projects()
 if not projects:
     st.info("No synchronisation project yet. Researchers import clips with the task **sync** on the "
             "**Import & export** page.")
@@ -48,9 +44,7 @@ def _play(media_path: str, clip_id: int, delay_frames: int) -> None:
 
 
 def _save(item: sr.SyncItem, category: str, in_sync: bool | None = None, offset: int | None = None) -> None:
-    with session_scope(immediate=True) as session:
-        sr.save_sync_verdict(session, session.get(User, user.id), get_project(session, project_name), item,
-                             category, in_sync, offset)
+    sr.save_sync(project_name, user.id, item, category, in_sync, offset)
     flash(f"Saved {item.key}: {_answer_text(category, in_sync, offset)}.")
 
 
@@ -62,8 +56,7 @@ def _answer_text(category: str, in_sync: bool | None, offset: int | None) -> str
 
 def review() -> None:
     """One leased clip: play at any offset, see the model's scores, answer."""
-    with session_scope(immediate=True) as session:
-        item = sr.next_sync_item(session, get_project(session, project_name), session.get(User, user.id))
+    item = sr.claim_sync_item(project_name, user.id)
     if item is None:
         st.success("No clip left to review in this project.")
         return
@@ -100,9 +93,7 @@ def review() -> None:
 
 
 def _answer(trial: sr.ToleranceTrial, looks_in_sync: bool) -> None:
-    with session_scope(immediate=True) as session:
-        sr.save_tolerance_answer(session, session.get(User, user.id), get_project(session, project_name),
-                                 trial, looks_in_sync)
+    sr.save_tolerance(project_name, user.id, trial, looks_in_sync)
     st.session_state.pop("sync_trial", None)
 
 
@@ -110,8 +101,7 @@ def tolerance() -> None:
     """Clips at random offsets, one question; the answers by offset as in Figure 6.5."""
     trial = st.session_state.get("sync_trial")
     if trial is None or trial[0] != project_name:
-        with session_scope() as session:
-            found = sr.tolerance_trial(session, get_project(session, project_name), random.Random())
+        found = sr.draw_tolerance_trial(project_name, random.Random())
         if found is None:
             st.info("This project has no clip with media.")
             return
@@ -127,8 +117,7 @@ def tolerance() -> None:
         st.button("No, out of sync", key="tol_no", icon=":material/cancel:", on_click=_answer,
                   args=(trial, False))
         st.caption("Clips play at a random audio offset between -15 and +15 frames (±0.6 s).")
-    with session_scope() as session:
-        histogram = sr.tolerance_histogram(session, get_project(session, project_name))
+    histogram = sr.tolerance_results(project_name)
     if histogram:
         st.altair_chart(tolerance_chart(histogram), use_container_width=True)
         st.caption(f"{sum(t for _, t in histogram.values())} answers so far.")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from annotation_db.engine import session_scope
 from annotation_db.models import Role
-from annotation_db.users import MIN_PASSWORD_LENGTH, create_user, list_users
+from annotation_db.users import MIN_PASSWORD_LENGTH, accounts, add_account
 from ui.flash import flash, show_flashes
 from ui.session import current_user
 
@@ -17,8 +16,7 @@ if current_user() is None or current_user().role is not Role.admin:
 
 st.title("Users")
 show_flashes()
-with session_scope() as session:
-    users = list_users(session)
+users = accounts()
 st.dataframe(pd.DataFrame([{"Name": u.name, "Role": u.role.value,
                             "Created": u.created_at.strftime("%Y-%m-%d %H:%M")} for u in users]),
              hide_index=True)
@@ -32,8 +30,7 @@ with st.form("add_user", clear_on_submit=True):
     submitted = st.form_submit_button("Add user", type="primary")
 if submitted:
     try:
-        with session_scope(immediate=True) as session:
-            create_user(session, name, role, password)
+        add_account(name, role, password)
         flash(f"Added {role} {name!r}.")
         st.rerun()
     except ValueError as exc:

@@ -6,8 +6,8 @@ import os
 
 import streamlit as st
 
-from training.demo import missing_demo_projects, seed_demo
 from annotation_db.migrate import upgrade_database
+from training.demo import missing_demo_projects, seed_demo
 from training.worker import ensure_worker
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from annotation_db.models import Role, User
+from annotation_db.models import Role
+from annotation_db.users import Account
 
 _KEY = "current_user"
 
@@ -24,7 +25,7 @@ class SessionUser:
         return self.role in (Role.researcher, Role.admin)
 
 
-def log_in(user: User) -> None:
+def log_in(user: Account) -> None:
     """Remember `user` for this browser session."""
     st.session_state[_KEY] = SessionUser(user.id, user.name, user.role)
 

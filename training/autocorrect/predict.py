@@ -8,7 +8,9 @@ from typing import Callable
 import shapely
 from sqlmodel import Session, select
 
+from annotation_db.engine import session_scope
 from annotation_db.models import GeometryAction, Instance, Project, Raster, VerdictKind
+from annotation_db.projects import get_project
 from annotation_db.proposals import NewProposal, unreviewed_instances, write_proposals
 from annotation_db.verdicts import latest_verdicts
 from core.autocorrect.geo_io import geometry_to_shape, half_width_px, move_geometry, read_image
@@ -56,6 +58,14 @@ def predict_project(session: Session, project: Project, checkpoint=None, device=
         if progress:
             progress(written, total)
     return written
+
+
+def propose(project_name: str, raster_ids: list[int] | None = None,
+            progress: Callable[[int, int], None] | None = None) -> int:
+    """predict_project for a project named by the caller, in its own session (what the review page calls)."""
+    with session_scope() as session:
+        return predict_project(session, get_project(session, project_name), raster_ids=raster_ids,
+                               progress=progress)
 
 
 def _tile_input(session: Session, raster: Raster, predictor: AutoCorrectPredictor, verdicts: dict,

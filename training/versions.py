@@ -1,0 +1,32 @@
+"""Model versions as the Jobs page shows them: which projects a family serves, versions side by side, promotion."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from annotation_db.engine import session_scope
+from annotation_db.models import Project
+from annotation_db.projects import get_project
+from annotation_db.users import get_user
+from training.comparison import headline_row, parent_vs_child
+from training.families import get_family
+from training.registry import promote_version, versions_of
+
+
+def projects_served(family: str) -> list[str]:
+    """Names of the projects a family proposes for, oldest first."""
+    with session_scope() as session:
+        return [p.name for p in session.exec(select(Project).order_by(Project.id))
+                if p.kind.value in get_family(family).project_kinds]
+
+
+def version_table(family: str) -> list[dict]:
+    """Every version of a family, newest first: its headline row plus "parent_vs_child" rows."""
+    with session_scope() as session:
+        return [{**headline_row(v), "parent_vs_child": parent_vs_child(v)} for v in versions_of(session, family)]
+
+
+def promote(user_id: int, project: str, version_id: int) -> int:
+    """Make a version a project's active model on a researcher's behalf; returns the predict job's id."""
+    with session_scope(immediate=True) as session:
+        return promote_version(session, get_user(session, user_id), get_project(session, project), version_id).id
