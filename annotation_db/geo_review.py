@@ -35,11 +35,12 @@ class InstanceItem:
     model_version: str | None
     action: str | None  # this person's latest verdict
     final_wkt: str | None
+    confident: bool | None = None  # False: the model had no confident correction (proposal = input)
 
 
 @dataclass(frozen=True)
 class TileItem:
-    """A leased raster and its instances, most uncertain first (plain values, no ORM objects)."""
+    """A leased raster and its instances, confident corrections first, most uncertain first among them."""
 
     assignment_id: int
     raster_id: int
@@ -76,8 +77,10 @@ def tile_item(session: Session, project: Project, user: User, assignment: Assign
             instance.id, instance.source_id, instance.geometry_wkt, proposal.id if proposal else None,
             (proposal.payload or {}).get("geometry_wkt") if proposal else None,
             proposal.uncertainty if proposal else None, proposal.model_version if proposal else None,
-            verdict.action.value if verdict else None, verdict.final_geometry_wkt if verdict else None))
-    items.sort(key=lambda i: (i.uncertainty is None, -(i.uncertainty or 0.0), i.instance_id))
+            verdict.action.value if verdict else None, verdict.final_geometry_wkt if verdict else None,
+            (proposal.payload or {}).get("confident") if proposal else None))
+    # confident corrections first (most uncertain of them first), then the ones the model left alone
+    items.sort(key=lambda i: (i.confident is False, i.uncertainty is None, -(i.uncertainty or 0.0), i.instance_id))
     return TileItem(assignment.id, raster.id, raster.name, raster.path, tuple(raster.transform),
                     raster.width, raster.height, items)
 

@@ -96,6 +96,7 @@ class JobKind(str, enum.Enum):
     train = "train"
     evaluate = "evaluate"
     predict = "predict"
+    adapt = "adapt"  # self-supervised training on a project's own labels, kept only if its self-check improves
 
 
 class User(SQLModel, table=True):
@@ -119,6 +120,8 @@ class Project(SQLModel, table=True):
     created_by: Optional[int] = Field(default=None, foreign_key="users.id")
     active_model_version_id: Optional[int] = _late_foreign_key(
         "model_versions.id", "fk_projects_active_model_version")
+    # e.g. {"max_shift_m": 5.0}: the expected misalignment of a geo project (default: the model card's)
+    settings: Optional[dict] = Field(default=None, sa_column=Column(JSON))
 
 
 class Raster(SQLModel, table=True):

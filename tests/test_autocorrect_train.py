@@ -85,7 +85,7 @@ def test_predict_project_writes_proposals_and_keeps_human_fixes(trained, tmp_pat
     for p in proposals:
         assert p.model_version and p.uncertainty is not None and p.uncertainty >= 0
         assert len(p.payload["transform"]) == 3
-        moved = shapely.from_wkt(p.payload["geometry_wkt"])
+        moved = shapely.from_wkt(p.payload["model_geometry_wkt"])
         noisy = shapely.from_wkt(session.get(Instance, p.instance_id).geometry_wkt)
         raster = session.get(Raster, session.get(Instance, p.instance_id).raster_id)
         # the proposal is the noisy geometry moved by its payload transform, in the raster CRS
@@ -95,3 +95,6 @@ def test_predict_project_writes_proposals_and_keeps_human_fixes(trained, tmp_pat
         expected = noisy_px.moved(se2_matrix(dx, dy, theta, tuple(noisy_px.centroid())))
         assert np.allclose(geometry_to_shape(moved, raster.transform, 1.0).vertices(), expected.vertices(),
                            atol=1e-6)
+        # what is proposed: the model's geometry when it is confident, else the input as it was
+        proposed = p.payload["model_geometry_wkt"] if p.payload["confident"] else noisy.wkt
+        assert shapely.from_wkt(p.payload["geometry_wkt"]).equals_exact(shapely.from_wkt(proposed), 1e-6)

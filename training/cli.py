@@ -21,8 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole command line: one sub-command per action and family."""
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__.splitlines()[0])
     actions = parser.add_subparsers(dest="action", required=True)
-    train, eval_, predict = (actions.add_parser(a).add_subparsers(dest="model", required=True)
-                             for a in ("train", "eval", "predict"))
+    train, eval_, predict, adapt = (actions.add_parser(a).add_subparsers(dest="model", required=True)
+                                    for a in ("train", "eval", "predict", "adapt"))
     for name, family in families().items():
         add_options(train.add_parser(name, help=f"train {name}"), family.train_options)
         sub = eval_.add_parser(name, help=f"score {name} (on a labelled folder, or on a project)")
@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
                                  (" or one clip" if family.predict_clip else ""))
         add_options(sub, PredictOptions, skip=() if family.predict_clip else ("clip",))
         sub.add_argument("--json", action="store_true", help="print one JSON object")
+        if family.adapt is not None:
+            add_options(adapt.add_parser(name, help=f"adapt {name} to a folder's own labels (no truth read)"),
+                        family.adapt_options)
     _add_job_commands(actions)
     return parser
 
@@ -55,6 +58,15 @@ def _add_job_commands(actions) -> None:
     show = verbs.add_parser("show")
     show.add_argument("job_id", type=int)
     show.add_argument("--json", action="store_true")
+    versions = actions.add_parser("versions", help="list a project's model versions, promote one")
+    verbs = versions.add_subparsers(dest="verb", required=True)
+    listing = verbs.add_parser("list")
+    listing.add_argument("--project", required=True)
+    listing.add_argument("--json", action="store_true")
+    promote = verbs.add_parser("promote", help="make a version the project's active model (queues a predict job)")
+    promote.add_argument("version_id", type=int)
+    promote.add_argument("--project", required=True)
+    promote.add_argument("--user", help="researcher or admin who promotes it (default: 'cli')")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,10 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         from training.job_runner import run_job
 
         return run_job(args.job_id)
-    if args.action == "jobs":
-        from training.job_cli import run_jobs_command
+    if args.action in ("jobs", "versions"):
+        from training.job_cli import run_jobs_command, run_versions_command
 
-        return run_jobs_command(args)
+        return (run_jobs_command if args.action == "jobs" else run_versions_command)(args)
     try:
         return ACTIONS[args.action](args)
     except (FileNotFoundError, ValueError, LookupError) as error:
@@ -93,6 +105,13 @@ def _train(args: argparse.Namespace) -> int:
     record = family.train(from_namespace(family.train_options, args))
     if os.environ.get("RANK", "0") == "0":
         print(json.dumps({k: v for k, v in record.items() if k != "losses"}))
+    return 0
+
+
+def _adapt(args: argparse.Namespace) -> int:
+    family = get_family(args.model)
+    record = family.adapt(from_namespace(family.adapt_options, args))
+    print(json.dumps({k: v for k, v in record.items() if k != "losses"}))
     return 0
 
 
@@ -139,4 +158,4 @@ def _as_text(report: dict, indent: str = "") -> str:
     return "\n".join(line for line in lines if line)
 
 
-ACTIONS = {"train": _train, "eval": _eval, "predict": _predict}
+ACTIONS = {"train": _train, "eval": _eval, "predict": _predict, "adapt": _adapt}

@@ -15,6 +15,7 @@ from training.registry import resolve_model
 
 # where a project evaluation scores, and what each split is
 SPLITS = {"heldout": "held-out verified items of the project", "synthetic": "seeded synthetic benchmark"}
+SELF_CHECK = "self-check on the project's own labels (no truth: known perturbations undone)"
 
 
 def evaluate(family: ModelFamily, options: EvalOptions, spec: BenchmarkSpec | None = None) -> dict:
@@ -36,15 +37,19 @@ def evaluate_project(family: ModelFamily, project: str, checkpoint: Path, versio
     with tempfile.TemporaryDirectory() as scratch:
         folder = work_dir or Path(scratch)
         with session_scope() as session:
-            data = family.build_training_set(session, get_project(session, project).id, folder / "data")
+            target = get_project(session, project)
+            settings = dict(target.settings or {})
+            data = family.build_training_set(session, target.id, folder / "data")
         scored = {"model": checkpoint}
         heldout = score_on(family, scored, data.heldout_dir, eval_params)
+        check = family.self_check(checkpoint, data.train_dir, settings) if family.self_check else None
     benchmark = synthetic_benchmark(family, kind, spec)
     return {"checkpoint": str(checkpoint), "model_version": version, "project": project, "splits": SPLITS,
             "heldout": None if heldout is None else heldout["model"],
             "heldout_items": data.counts,
             "synthetic": score_on(family, scored, benchmark, eval_params)["model"],
-            "benchmark": {"path": str(benchmark), **asdict(spec)}}
+            "benchmark": {"path": str(benchmark), **asdict(spec)},
+            "self_check": check, "self_check_is": SELF_CHECK if check is not None else None}
 
 
 def score_on(family: ModelFamily, checkpoints: dict[str, Path], data: Path | None,

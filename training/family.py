@@ -65,6 +65,9 @@ class ModelFamily:
     ignore_verdicts: Callable[..., Any]
     make_benchmark: Callable[..., None]
     predict_clip: Callable[..., dict] | None = None
+    adapt: Callable[..., dict] | None = None  # adapt(options) -> record with "self_check" parent/child, "improved"
+    adapt_options: type | None = None
+    self_check: Callable[..., dict] | None = None  # self_check(checkpoint, data_dir, options) -> report with "score"
     example_params: Mapping[str, dict] = field(default_factory=dict)  # job kind -> params shown on the Jobs page
 
     def bundled_for(self, kind: str | None = None) -> Path:

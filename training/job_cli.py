@@ -1,4 +1,4 @@
-"""`python -m training jobs submit|list|cancel|show`."""
+"""`python -m training jobs submit|list|cancel|show` and `versions list|promote`."""
 
 from __future__ import annotations
 
@@ -72,3 +72,30 @@ def _show(session, args) -> int:
 
 
 VERBS = {"submit": _submit, "list": _list, "cancel": _cancel, "show": _show}
+
+
+def run_versions_command(args) -> int:
+    """`versions list --project P` or `versions promote ID --project P`; expected errors exit 2."""
+    from training.registry import promote_version
+    from training.versions import project_versions
+
+    upgrade_database()
+    try:
+        if args.verb == "list":
+            rows = project_versions(args.project)
+            if args.json:
+                print(json.dumps(rows, indent=2))
+            for row in [] if args.json else rows:
+                mark = "*" if row["active"] else " "
+                print(f"{mark} {row['id']:>4}  {row['version']:<40}  parent {row.get('parent') or '-':<5}  "
+                      f"self-check {row['self_check'] if row['self_check'] is not None else '-'}"
+                      f"{'  adapted, not activated' if row['adapted'] and not row['activated'] else ''}")
+            return 0
+        with session_scope() as session:
+            job = promote_version(session, _user(session, args.user), get_project(session, args.project),
+                                  args.version_id)
+            print(f"version {args.version_id} is active for {args.project}; predict job {job.id} queued")
+        return 0
+    except (ValueError, ProjectError, AccessDenied) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -6,7 +6,9 @@ A train job on a project without "data" in its params is a retrain: it trains fr
 active version on the training set built from the project's verdicts, and compares parent and child.
 Two retrain params are the runner's own: "from_scratch" (the project's first model: no parent, no
 init) and "ignore_verdicts" (the control: the same set and steps without the verdicts' labels).
-"eval" holds eval options for the scoring and "benchmark" sizes the synthetic benchmark.
+"eval" holds eval options for the scoring and "benchmark" sizes the synthetic benchmark. An adapt job
+trains on the project's own labels only and makes the child active only when its self-check beats
+the parent's.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from annotation_db.engine import session_scope
-from annotation_db.models import JobKind, Project, TrainingJob, utcnow
+from annotation_db.models import JobKind, Project, TrainingJob, User, utcnow
 from annotation_db.projects import get_project
 from core.config import get_settings
 from training.benchmarks import BenchmarkSpec, synthetic_benchmark
@@ -25,7 +27,7 @@ from training.family import ModelFamily
 from training.families import get_family
 from training.jobs import record_progress
 from training.options import PredictOptions, from_params
-from training.registry import register_version, resolve_model
+from training.registry import promote_version, register_version, resolve_model
 
 
 def run_job(job_id: int) -> int:
@@ -44,6 +46,8 @@ def run_job(job_id: int) -> int:
         _train(job_id, family, project_name, parent_id, params)
     elif kind is JobKind.evaluate:
         _evaluate(job_id, family, project_name, params)
+    elif kind is JobKind.adapt:
+        _adapt(job_id, family, project_name, params)
     else:
         _predict(job_id, family, project_name, params)
     return 0
@@ -123,6 +127,37 @@ def _evaluate(job_id: int, family: ModelFamily, project: str | None, params: dic
                                   _work_dir(job_id))
     print(json.dumps(report), flush=True)
     record_progress(job_id, metric={"evaluation": report})
+
+
+def _adapt(job_id: int, family: ModelFamily, project_name: str | None, params: dict) -> None:
+    """Adapt the project's active version to the project's own labels; activate the child only if its
+    self-check beats the parent's, otherwise register it marked as not activated."""
+    if family.adapt is None or project_name is None:
+        raise ValueError(f"an adapt job needs a project and a family that adapts ({family.name} does not)"
+                         if family.adapt is None else "an adapt job needs a project")
+    with session_scope() as session:
+        project = get_project(session, project_name)
+        parent = resolve_model(session, project, family)
+        data = family.build_training_set(session, project.id, _work_dir(job_id) / "data")
+        bound = (project.settings or {}).get("max_shift_m")
+        launcher = session.get(TrainingJob, job_id).launched_by
+    given = {"max_shift_m": bound} if bound is not None and "max_shift_m" not in params else {}
+    out = _checkpoint_path(family, job_id)
+    print(f"adapting {parent.version} to {project_name}'s own labels: {data.counts}", flush=True)
+    record = family.adapt(from_params(family.adapt_options, {**given, **params}, data=data.train_dir, out=out,
+                                      init=parent.path))
+    scores = {who: record["self_check"][who]["score"] for who in ("parent", "child")}
+    metrics = {"adapted": True, "activated": bool(record["improved"]), "self_check": record["self_check"],
+               "steps": record["steps"], "max_shift_m": record.get("max_shift_m"), "training_data": data.counts}
+    with session_scope(immediate=True) as session:
+        version = register_version(session, family.name, out, project_id=project.id, parent_id=parent.version_id,
+                                   job_id=job_id, metrics=metrics)
+        _record_version(session, job_id, version.id, {"self_check": scores, "activated": metrics["activated"]})
+        if metrics["activated"]:
+            promote_version(session, session.get(User, launcher), get_project(session, project_name), version.id)
+        print(f"registered {family.name} version {version.version} (id {version.id}); self-check parent "
+              f"{scores['parent']:.3f}, child {scores['child']:.3f}: "
+              f"{'activated (predict job queued)' if metrics['activated'] else 'not activated'}", flush=True)
 
 
 def _predict(job_id: int, family: ModelFamily, project: str | None, params: dict) -> None:

@@ -88,25 +88,32 @@ if tile is None:
     st.success("No tile left to review in this project.")
     st.stop()
 
+only_confident = st.toggle("Only confident corrections", key="geo_only_confident",
+                           help="Hide the instances the model had no confident correction for.")
+shown = [i for i in tile.instances if not (only_confident and i.confident is False)] or tile.instances
 labels = {i.instance_id: f"#{i.instance_id} · {i.action.replace('_', ' ') if i.action else 'to review'}"
+          + (" · no confident correction" if i.confident is False else "")
           + (f" · uncertainty {i.uncertainty:.1f} px" if i.uncertainty is not None else "")
-          for i in tile.instances}
-pending = [i.instance_id for i in tile.instances if i.action is None]
+          for i in shown}
+pending = [i.instance_id for i in shown if i.action is None]
+unsure = sum(i.confident is False for i in tile.instances)
 st.subheader(f"Tile {tile.name}")
-st.caption(f"{len(pending)} of {len(tile.instances)} instances left, most uncertain first. "
-           "Red: noisy annotation, yellow: model correction, green: accepted.")
+st.caption(f"{len(pending)} of {len(shown)} instances left, confident corrections first"
+           + (f"; the model left {unsure} as they were (no confident correction)" if unsure else "")
+           + ". Red: noisy annotation, yellow: model correction, green: accepted.")
 map_column, side = st.columns([3, 2], gap="large")
 with side:
     selected = st.selectbox("Instance", list(labels), format_func=labels.get, key=f"geo_instance_{tile.raster_id}",
                             index=list(labels).index(pending[0]) if pending else 0)
     item = next(i for i in tile.instances if i.instance_id == selected)
     if item.model_version:
-        st.caption(f"Correction by {item.model_version}")
+        st.caption(f"Correction by {item.model_version}" + (
+            ": **no confident correction**, the annotation is shown as it was" if item.confident is False else ""))
     columns = st.columns(2)
     for n, (action, label, icon) in enumerate(ACTIONS):
         columns[n % 2].button(label, key=f"geo_{action}", icon=icon, on_click=_save, args=(tile, selected, action),
-                              disabled=action == "accepted" and item.proposal_wkt is None,
-                              use_container_width=True)
+                              disabled=action == "accepted" and (item.proposal_wkt is None or item.confident is False),
+                              width="stretch")
     st.markdown("**Adjust**")
     base = st.radio("Start from", ["Model correction", "Original"], horizontal=True, key="geo_base",
                     disabled=item.proposal_wkt is None)

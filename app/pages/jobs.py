@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from annotation_db.users import AccessDenied
-from training.evaluation import SPLITS
+from training.evaluation import SELF_CHECK, SPLITS
 from training.families import families, get_family
 from training.jobs import JOB_KINDS, any_job_active, cancel_job_by, job_rows, job_view, launch_job
 from training.versions import projects_served, promote, version_table
@@ -36,6 +36,9 @@ with launch_tab:
                    "from the project's active version, holds out a fixed share of verified items, and "
                    'scores parent and child there and on a seeded synthetic benchmark ("benchmark": '
                    '{"seed", "items", "size"}; "eval": options of the evaluation).')
+    if kind == "adapt":
+        st.caption("Trains the project's active version on the project's own labels (no verdicts needed) "
+                   "and makes the result active only if its self-check beats the parent's.")
     if kind == "evaluate":
         st.caption('With a project and no "data", the job scores the project\'s active version on its '
                    "held-out verified items and on a seeded synthetic benchmark, each labelled.")
@@ -90,9 +93,11 @@ def _job_summary(details: dict, tail: str) -> None:
         st.json(metric, expanded=False)
     if details["version"]:
         worse = headlines is not None and (headlines["child"] < headlines["parent"]).any()
-        (st.warning if worse else st.success)(
+        kept_out = metric.get("activated") is False
+        (st.warning if worse or kept_out else st.success)(
             f"Produced version {details['version']['version']}" +
-            (": it scores below its parent" if worse else ""))
+            (": it scores below its parent" if worse else "") +
+            ("; not activated (its self-check did not beat the parent's)" if kept_out else ""))
     if details["error"]:
         st.error(details["error"])
     if details["status"] in ACTIVE and st.button("Cancel job", key=f"cancel_{details['id']}"):
@@ -116,10 +121,13 @@ def _evaluation(model: str, report: dict) -> None:
 def _headline_frame(model: str, metric: dict) -> pd.DataFrame | None:
     """Parent and child headline numbers of a retrain job, one row per split (None if not a retrain)."""
     rows = {SPLITS[s]: metric[s] for s in SPLITS if isinstance(metric.get(s), dict)}
+    if isinstance(metric.get("self_check"), dict):  # an adapt job: both models' self-check scores
+        rows[SELF_CHECK] = metric["self_check"]
     if not rows:
         return None
     frame = pd.DataFrame(rows).T.reindex(columns=["parent", "child"])
-    frame.index.name = ".".join(get_family(model).headline)
+    frame.index.name = ".".join(get_family(model).headline) if len(rows) > 1 or SELF_CHECK not in rows \
+        else "self-check score (recovery PCK@5 with abstention)"
     return frame
 
 

@@ -73,9 +73,9 @@ def review() -> None:
         _play(item.media_path, item.clip_id, -offset)
     if item.scores:
         left, right = st.columns(2)
-        left.altair_chart(offset_chart(item.scores, item.offset_frames, offset), use_container_width=True)
+        left.altair_chart(offset_chart(item.scores, item.offset_frames, offset), width="stretch")
         if item.curve:
-            right.altair_chart(curve_chart(item.curve), use_container_width=True)
+            right.altair_chart(curve_chart(item.curve), width="stretch")
     st.subheader("What is this clip?")
     evident, other = st.columns(2)
     with evident:
@@ -119,7 +119,7 @@ def tolerance() -> None:
         st.caption("Clips play at a random audio offset between -15 and +15 frames (±0.6 s).")
     histogram = sr.tolerance_results(project_name)
     if histogram:
-        st.altair_chart(tolerance_chart(histogram), use_container_width=True)
+        st.altair_chart(tolerance_chart(histogram), width="stretch")
         st.caption(f"{sum(t for _, t in histogram.values())} answers so far.")
 
 

@@ -25,10 +25,18 @@ class AutoCorrectConfig:
     max_rot_deg: float = 5.0
     output_scale: tuple[float, float, float] = (0.5, 0.5, 0.1)
     passes: int = 1  # inference: Phi applied this many times per instance (>1: iterative error feedback)
+    gsd_m: float | None = None  # m/px the network was trained at; rasters are resampled to it (None: as they are)
+    max_shift_m: float | None = None  # expected misalignment, the default bound of a project (None: per tile size)
 
     def max_shift(self, tile_size: int) -> float:
-        """Perturbation bound in px for a tile of `tile_size` px (25 px at 640, scaled)."""
+        """Perturbation bound in px for a tile of `tile_size` px (25 px at 640, scaled): generated tiles."""
         return self.max_shift_ref * tile_size / self.reference_size
+
+    def bound_px(self, max_shift_m: float | None = None, raster_gsd_m: float | None = None) -> float | None:
+        """A bound in metres (the project's, else the card's) as model px; None when neither says one."""
+        metres = max_shift_m if max_shift_m is not None else self.max_shift_m
+        gsd = self.gsd_m or raster_gsd_m
+        return None if metres is None or not gsd else metres / gsd
 
     @property
     def in_channels(self) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,6 +13,7 @@ from shapely import affinity
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from core.autocorrect.raster import stretch_limits
 from core.autocorrect.rasterize import Shape
 from core.autocorrect.se2 import affine_matrix, pixel_to_map_motion
 
@@ -54,14 +55,18 @@ def move_geometry(geom: BaseGeometry, matrix_px: np.ndarray, transform) -> BaseG
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """(bands, H, W) uint8 image of a GeoTIFF (1 or 3+ bands)."""
+    """(bands, H, W) uint8 image of a whole GeoTIFF (training sets; prediction reads windows, raster.py).
+
+    Non-8-bit imagery is stretched between the limits raster.RasterWindows uses, so training and
+    prediction see the same values.
+    """
     try:
         with rasterio.open(path) as src:
-            image = src.read()
+            image, limits = src.read(), stretch_limits(src)
     except rasterio.errors.RasterioIOError as error:
         raise ValueError(f"{path}: cannot read the raster ({error})") from error
-    if image.dtype != np.uint8:
-        lo, hi = np.percentile(image, [1, 99])
+    if limits is not None:
+        lo, hi = limits
         image = np.clip((image - lo) / max(hi - lo, 1e-9) * 255, 0, 255).astype(np.uint8)
     return image
 
@@ -71,15 +76,16 @@ def half_width_px(kind: str, track_width_m: float, transform) -> float:
     return 0.0 if kind == "buildings" else track_width_m / 2 / abs(float(transform[0]))
 
 
-def load_generated(root: str | Path, track_width_m: float = 4.0) -> tuple[str, list[GeoTile]]:
-    """(kind, tiles) of a directory written by `python -m core.synthetic geo`."""
+def load_generated(root: str | Path, track_width_m: float = 4.0, with_truth: bool = True) -> tuple[str, list[GeoTile]]:
+    """(kind, tiles) of a directory written by `python -m core.synthetic geo` (truth.geojson left unread
+    unless `with_truth`)."""
     root = Path(root)
     for needed in ("meta.json", "annotations.geojson", "rasters"):
         if not (root / needed).exists():
             raise FileNotFoundError(f"{root / needed}: missing (expected `python -m core.synthetic geo` output)")
     kind = json.loads((root / "meta.json").read_text())["kind"]
     noisy = gpd.read_file(root / "annotations.geojson")
-    truth = gpd.read_file(root / "truth.geojson") if (root / "truth.geojson").exists() else None
+    truth = gpd.read_file(root / "truth.geojson") if with_truth and (root / "truth.geojson").exists() else None
     tiles = []
     for name, rows in noisy.groupby("tile", sort=True):
         with rasterio.open(root / "rasters" / name) as src:
@@ -97,3 +103,44 @@ def load_generated(root: str | Path, track_width_m: float = 4.0) -> tuple[str, l
         verified = [v is True or v == 1 for v in rows["verified"]] if "verified" in rows else None
         tiles.append(GeoTile(name, image, transform, crs, ids, shapes, true_shapes, flags, verified))
     return kind, tiles
+
+
+def raster_gsd(transform) -> float:
+    """Ground sample distance (m/px, or CRS units) of a raster affine (a, b, c, d, e, f)."""
+    a, b, _, d, e, _ = (float(v) for v in list(transform)[:6])
+    return float(np.sqrt(abs(a * e - b * d)))
+
+
+def model_scale(transform, gsd_m: float | None) -> float:
+    """Model px per raster px: the raster resampled to the model's GSD (1 when the model has none)."""
+    return 1.0 if not gsd_m else raster_gsd(transform) / gsd_m
+
+
+def scaled(shape: Shape, scale: float) -> Shape:
+    """A raster-px shape in model px (line widths scaled too)."""
+    return Shape(tuple(p * scale for p in shape.parts), shape.closed, shape.half_width * scale)
+
+
+def to_raster_motion(matrix_model: np.ndarray, scale: float) -> np.ndarray:
+    """A model-px correction as the same motion in raster px: S^-1 m S with S = diag(s, s, 1)."""
+    s = np.diag([scale, scale, 1.0])
+    return np.linalg.inv(s) @ matrix_model @ s
+
+
+def at_model_gsd(tiles: list[GeoTile], gsd_m: float | None) -> list[GeoTile]:
+    """Tiles read whole (training sets) resampled to the model's GSD, their shapes in model px."""
+    import torch
+
+    out = []
+    for tile in tiles:
+        scale = model_scale(tile.transform, gsd_m)
+        if abs(scale - 1.0) < 1e-6:
+            out.append(tile)
+            continue
+        image = torch.from_numpy(tile.image).float()[None]
+        size = (int(tile.image.shape[1] * scale), int(tile.image.shape[2] * scale))
+        image = torch.nn.functional.interpolate(image, size=size, mode="bilinear", antialias=scale < 1,
+                                                align_corners=False)[0].round().clamp(0, 255).byte().numpy()
+        truth = None if tile.truth is None else [scaled(s, scale) for s in tile.truth]
+        out.append(replace(tile, image=image, shapes=[scaled(s, scale) for s in tile.shapes], truth=truth))
+    return out

@@ -10,16 +10,21 @@ import torch
 
 from core.autocorrect.rasterize import Shape, render
 from core.autocorrect.se2 import compose, params_to_matrices, se2_matrix
-from core.autocorrect.windows import crop, normalised_to_pixels, window_centre, window_origin
+from core.autocorrect.windows import (ArrayWindows, WindowSource, normalised_to_pixels, window_centre,
+                                      window_origin)
 
 
 @dataclass
 class TileInput:
     """One image and its annotations in pixel coordinates."""
 
-    image: torch.Tensor  # (3, H, W) float, from windows.image_to_float
+    image: WindowSource | torch.Tensor | np.ndarray  # an array (windows.image_to_float's input) is wrapped
     shapes: list[Shape]
-    fixed: dict[int, Shape] = field(default_factory=dict)  # set by a person: memory only, never moved
+    fixed: dict[int, Shape] = field(default_factory=dict)  # set by a person (or outside the chip): memory only
+
+    def __post_init__(self) -> None:
+        if isinstance(self.image, torch.Tensor | np.ndarray):
+            self.image = ArrayWindows(self.image)
 
 
 @dataclass
@@ -28,6 +33,8 @@ class TileResult:
 
     matrices: list[np.ndarray]
     uncertainty: list[float | None]
+    confident: list[bool] | None = None  # set by AutoCorrectPredictor.propose
+    raw: list[np.ndarray] | None = None  # the model's corrections before unsure ones were dropped
 
 
 def correction_order(centroids: np.ndarray) -> list[int]:
@@ -45,12 +52,12 @@ def memory_window(shapes: list[Shape], skip: int, origin: tuple[int, int], size:
     return memory.clamp_(max=1.0)
 
 
-def window_input(image: torch.Tensor, shape: Shape, memory_shapes: list[Shape] | None, skip: int,
+def window_input(image: WindowSource, shape: Shape, memory_shapes: list[Shape] | None, skip: int,
                  size: int) -> tuple[torch.Tensor, tuple[int, int]]:
     """(C, size, size) network input centred on `shape`, and the window centre."""
     centre = window_centre(shape.centroid())
     origin = window_origin(centre, size)
-    planes = [crop(image, centre, size), render(shape, origin, (size, size))[None]]
+    planes = [image.window(centre, size), render(shape, origin, (size, size))[None]]
     if memory_shapes is not None:
         planes.append(memory_window(memory_shapes, skip, origin, size)[None])
     return torch.cat(planes), centre
@@ -64,7 +71,8 @@ def probe_motions(rng: np.random.Generator, max_shift: float, max_rot: float) ->
 
 def correct_sequentially(predict: Callable[[torch.Tensor], torch.Tensor], tiles: list[TileInput],
                          window: int, memory_map: bool = True, probes: float = 0.0,
-                         max_rot: float = 0.0, seed: int = 0, passes: int = 1) -> list[TileResult]:
+                         max_rot: float = 0.0, seed: int = 0, passes: int = 1,
+                         accept: Callable[[Shape, np.ndarray, float | None], bool] | None = None) -> list[TileResult]:
     """Correct every tile's instances one at a time; step k of all tiles is one forward pass.
 
     M_i = M_{i-1} + t_i . y_i - y_{i+1} (eq. 3.4): the current shape list is the memory, with the
@@ -73,6 +81,9 @@ def correct_sequentially(predict: Callable[[torch.Tensor], torch.Tensor], tiles:
     between the two corrected copies is its uncertainty. With `passes` > 1, Phi is applied again
     to its own output (same memory) and the corrections are composed: iterative error feedback
     (Carreira et al. 2016, cited in the thesis' related work), not part of chapter 3's method.
+    With `accept(shape, correction, uncertainty)`, a refused correction becomes the identity before
+    the memory map is updated (the instance stays where it was for the instances after it too); the
+    model's own correction is kept in `raw` and the decision in `confident`.
     """
     rng = np.random.default_rng(seed)
     current = [[t.fixed.get(j, s) for j, s in enumerate(t.shapes)] for t in tiles]
@@ -109,12 +120,20 @@ def correct_sequentially(predict: Callable[[torch.Tensor], torch.Tensor], tiles:
             for (k, i, _), t in zip(jobs, pixel_corrections(predict, requests, window)):
                 results[k].matrices[i] = t @ results[k].matrices[i]
         for k, i, _ in jobs:
+            if accept is not None:
+                result = results[k]
+                if result.confident is None:
+                    result.confident, result.raw = [False] * len(tiles[k].shapes), [np.eye(3)] * len(tiles[k].shapes)
+                result.raw[i] = result.matrices[i]
+                result.confident[i] = bool(accept(current[k][i], result.matrices[i], result.uncertainty[i]))
+                if not result.confident[i]:
+                    result.matrices[i] = np.eye(3)
             current[k][i] = current[k][i].moved(results[k].matrices[i])
     return results
 
 
 def pixel_corrections(predict: Callable[[torch.Tensor], torch.Tensor],
-                      requests: list[tuple[torch.Tensor, Shape, list[Shape] | None, int]],
+                      requests: list[tuple[WindowSource, Shape, list[Shape] | None, int]],
                       window: int) -> list[np.ndarray]:
     """Phi's pixel-space correction for each (image, shape, memory shapes or None, own index), one pass."""
     inputs, centres = zip(*(window_input(image, shape, shapes, i, window) for image, shape, shapes, i in requests))

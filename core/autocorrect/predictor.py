@@ -12,6 +12,7 @@ from core.autocorrect.builder import load_autocorrect, read_checkpoint
 from core.autocorrect.config import AutoCorrectConfig
 from core.autocorrect.memory_map import TileInput, TileResult, correct_sequentially
 from core.autocorrect.network import AutoCorrectNet
+from core.autocorrect.selfcheck import Calibration, SelfCheck, mean_error, self_check
 from core.checkpoints import checkpoint_version
 from core.devices import resolve_device
 
@@ -45,13 +46,33 @@ class AutoCorrectPredictor:
         return torch.cat(outs)
 
     def correct(self, tiles: list[TileInput], uncertainty: bool = True, seed: int = 0,
-                passes: int | None = None) -> list[TileResult]:
+                passes: int | None = None, max_shift_px: float | None = None) -> list[TileResult]:
         """Pixel-space corrections (and, with `uncertainty`, the two-probe disagreement) per instance.
 
-        `passes` (default: the config's) > 1 re-applies Phi to its own output (iterative error feedback).
+        The probes move each label by up to half the bound `max_shift_px` (default: the card's bound
+        for the tile size). `passes` (default: the config's) > 1 re-applies Phi to its own output
+        (iterative error feedback).
         """
-        size = max(max(t.image.shape[1:]) for t in tiles) if tiles else 0
-        probes = 0.5 * min(self.max_shift(size), self.max_shift(640)) if uncertainty else 0.0
+        if max_shift_px is None:
+            size = max(max(t.image.size) for t in tiles) if tiles else 0
+            max_shift_px = min(self.max_shift(size), self.max_shift(640))
         return correct_sequentially(self._forward, tiles, self.config.window, self.config.memory_map,
-                                    probes=probes, max_rot=np.radians(self.config.max_rot_deg) / 2,
+                                    probes=0.5 * max_shift_px if uncertainty else 0.0,
+                                    max_rot=np.radians(self.config.max_rot_deg) / 2,
                                     seed=seed, passes=passes or self.config.passes)
+
+    def self_check(self, tiles: list[TileInput], max_shift_px: float, rounds: int = 1, seed: int = 0) -> SelfCheck:
+        """Perturb the tiles' own labels within the bound, correct them, calibrate confidence (selfcheck.py)."""
+        return self_check(lambda t, uncertainty: self.correct(t, uncertainty, seed, max_shift_px=max_shift_px),
+                          tiles, max_shift_px, self.config.max_rot_deg, rounds, seed)
+
+    def propose(self, tiles: list[TileInput], calibration: Calibration, seed: int = 0) -> list[TileResult]:
+        """Corrections flagged confident or not by the calibration; an unsure instance keeps its label
+        (the identity), in the memory map as well, and its model correction is kept in `raw`."""
+        def accept(shape, matrix: np.ndarray, uncertainty: float | None) -> bool:
+            return calibration.confident(uncertainty, mean_error(shape.moved(matrix), shape))
+
+        return correct_sequentially(self._forward, tiles, self.config.window, self.config.memory_map,
+                                    probes=0.5 * calibration.max_shift_px,
+                                    max_rot=np.radians(self.config.max_rot_deg) / 2, seed=seed,
+                                    passes=self.config.passes, accept=accept)

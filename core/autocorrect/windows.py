@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 import torch
 
@@ -44,3 +46,25 @@ def image_to_float(image: torch.Tensor | np.ndarray) -> torch.Tensor:
         image = image.expand(3, -1, -1)  # single-band imagery: replicated
     image = image[:3].float()
     return image / 255.0 - 0.5 if image.max() > 1.5 else image - 0.5
+
+
+class WindowSource(Protocol):
+    """Anything that gives (3, size, size) float windows in [-0.5, 0.5] centred on a model-px point."""
+
+    size: tuple[int, int]  # (height, width) in model px
+
+    def window(self, centre: tuple[int, int], size: int) -> torch.Tensor:
+        """The (3, size, size) window whose pixel-grid origin is `centre` - size // 2; 0 outside the image."""
+
+
+class ArrayWindows:
+    """Windows of an image already in memory (generated tiles, tests); core/autocorrect/raster.py reads files."""
+
+    def __init__(self, image: torch.Tensor | np.ndarray) -> None:
+        tensor = torch.as_tensor(np.asarray(image)) if not isinstance(image, torch.Tensor) else image
+        self.image = tensor if tensor.is_floating_point() else image_to_float(tensor)
+        self.size = tuple(self.image.shape[1:])
+
+    def window(self, centre: tuple[int, int], size: int) -> torch.Tensor:
+        """A crop of the image (zero outside it)."""
+        return crop(self.image, centre, size)

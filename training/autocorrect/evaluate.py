@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from core.autocorrect.baseline import global_shift
-from core.autocorrect.geo_io import GeoTile, load_generated
+from core.autocorrect.geo_io import GeoTile, at_model_gsd, load_generated, model_scale, scaled
 from core.autocorrect.memory_map import TileInput
 from core.autocorrect.metrics import score
 from core.autocorrect.predictor import AutoCorrectPredictor
@@ -41,7 +41,9 @@ def evaluate_directory(checkpoint: str | Path, data: str | Path, device: str | N
     sizes = [t.image.shape[1:] for t in tiles]
     start = time.time()
     passes = passes or predictor.config.passes
-    corrected = corrected_shapes(predictor, tiles, passes=passes)
+    scales = [model_scale(t.transform, predictor.config.gsd_m) for t in tiles]  # scored in raster px
+    corrected = [[scaled(s, 1 / k) for s in shapes] for shapes, k in
+                 zip(corrected_shapes(predictor, at_model_gsd(tiles, predictor.config.gsd_m), passes=passes), scales)]
     seconds = time.time() - start
     shifted = [global_shift(t.shapes, t.truth, t.image.shape[1:],
                             int(np.ceil(predictor.max_shift(max(t.image.shape[1:])))))[0] for t in tiles]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from training.options import EvalOptions, TrainOptions
 
@@ -34,6 +35,9 @@ class AutoCorrectTrainOptions(TrainOptions):
     them, as inference does (0: at their label)."""
     model_memory_rounds: int = 4
     """Perturbed inference runs per tile at each model_memory refresh."""
+    max_shift_m: float | None = None
+    """Perturbation bound in metres, recorded in the card as the default bound of a project (default: 25 px
+    at a 640 px tile, scaled with the tile size, as 3.3.3)."""
 
 
 @dataclass(kw_only=True)
@@ -42,3 +46,34 @@ class AutoCorrectEvalOptions(EvalOptions):
 
     passes: int | None = None
     """Applications of Phi per instance (default: the checkpoint's)."""
+
+
+@dataclass(kw_only=True)
+class AutoCorrectAdaptOptions:
+    """Self-supervised adaptation to a project's own labels (J_s + J_c with eq. 3.5 gating), then a self-check."""
+
+    data: Path
+    """Folder in the generator's layout (rasters/, annotations.geojson, meta.json); truth.geojson is never read."""
+    out: Path
+    """Checkpoint to write (.pt; its JSON config and .train.json record go beside it)."""
+    init: Path | None = None
+    """Checkpoint to adapt (default: the bundled one for the data's kind)."""
+    minutes: float = 10.0
+    """Training time budget; the self-checks come after it."""
+    max_steps: int | None = None
+    """Stop after this many steps (for tests)."""
+    max_shift_m: float | None = None
+    """Expected misalignment of the project in metres: the training perturbations and the self-check bound
+    (default: the card's)."""
+    batch_size: int = 16
+    """Samples per step."""
+    lr: float = 1e-4
+    """Adam's learning rate."""
+    check_rounds: int = 4
+    """Self-check rounds (perturbed copies of every label) for the parent and the adapted model."""
+    seed: int = 0
+    """Seed of sampling and perturbations."""
+    device: str | None = None
+    """cpu or cuda (default: cuda when there is one)."""
+    threads: int | None = None
+    """Torch CPU threads (default: torch's)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -108,13 +109,23 @@ def _train(options: AutoCorrectTrainOptions, progress, device: torch.device, inf
     torch.manual_seed(options.seed)  # same seed on every rank: same start, same global batches
     rng = np.random.default_rng(options.seed)
     share = rank_slice(options.batch_size, info)
+    config, state = None, None
     if loaded is None:
-        from core.autocorrect.geo_io import load_generated  # the geo stack only where files are read
+        from core.autocorrect.geo_io import at_model_gsd, load_generated  # the geo stack only where files are read
 
-        loaded = load_generated(options.data)
-    kind, tiles = loaded
-    config, state = model_config(options, kind)
+        kind, tiles = load_generated(options.data, with_truth=False)
+        config, state = model_config(options, kind)
+        tiles = at_model_gsd(tiles, config.gsd_m)
+    else:
+        kind, tiles = loaded
+    if config is None:
+        config, state = model_config(options, kind)
     shifts = [config.max_shift(max(t.image.shape[1:])) for t in tiles]
+    if options.max_shift_m is not None:
+        from core.autocorrect.geo_io import raster_gsd
+
+        config = replace(config, max_shift_m=options.max_shift_m)
+        shifts = [config.bound_px(options.max_shift_m, raster_gsd(t.transform)) for t in tiles]
     max_shift = max(shifts)
     data = TrainingTiles(tiles_from_arrays([t.image for t in tiles], [t.shapes for t in tiles],
                                            [t.verified for t in tiles]),

@@ -1,0 +1,95 @@
+"""Image windows for the network: from an array in memory, or read on demand from a GeoTIFF at the model's GSD.
+
+Windows are addressed in *model pixels*: a raster of ground sample distance g_r (m/px) seen by a
+model trained at g_m is scaled by s = g_r / g_m, so raster pixel (x, y) is model pixel (s x, s y).
+Nothing reads a raster whole: each window is one rasterio windowed read resampled to the window
+size, so memory stays bounded by the batch of windows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import torch
+from rasterio.enums import Resampling
+from rasterio.windows import Window
+
+
+STRETCH_PERCENTILES = (1.0, 99.0)  # contrast stretch of non-8-bit imagery, over the whole raster
+OVERVIEW_PX = 1024  # the stretch limits are taken from a read decimated to at most this many px a side
+
+
+def normalise(data: np.ndarray, valid: np.ndarray, limits: tuple[float, float] | None = None) -> torch.Tensor:
+    """(bands, h, w) pixels of any dtype as (3, h, w) float in [-0.5, 0.5]; invalid pixels 0.
+
+    uint8 imagery keeps its scale (/255, as the bundled models were trained); any other dtype is
+    stretched between `limits` (the raster's percentiles, see stretch_limits; default: this
+    window's). One band is replicated to three; bands past the third are dropped.
+    """
+    eight_bit = data.dtype == np.uint8
+    data = data.astype(np.float32)
+    if data.shape[0] < 3:
+        data = np.repeat(data[:1], 3, axis=0)
+    data = data[:3]
+    if eight_bit:
+        scaled = data / 255.0
+    elif limits is not None or valid.any():
+        lo, hi = limits if limits is not None else np.percentile(data[:, valid], STRETCH_PERCENTILES)
+        scaled = np.clip((data - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
+    else:
+        scaled = np.full_like(data, 0.5)
+    out = scaled - 0.5
+    out[:, ~valid] = 0.0
+    return torch.from_numpy(np.ascontiguousarray(out, dtype=np.float32))
+
+
+def stretch_limits(src: rasterio.io.DatasetReader) -> tuple[float, float] | None:
+    """(low, high) percentiles of a non-8-bit raster's valid pixels, from a decimated read (None for uint8)."""
+    if src.dtypes[0] == "uint8":
+        return None
+    step = max(1, int(np.ceil(max(src.width, src.height) / OVERVIEW_PX)))
+    shape = (src.count, max(1, src.height // step), max(1, src.width // step))
+    data = src.read(out_shape=shape, resampling=Resampling.nearest).astype(np.float64)
+    valid = np.ones(shape[1:], dtype=bool) if src.nodata is None else np.any(data != src.nodata, axis=0)
+    if not valid.any():
+        return (0.0, 1.0)
+    lo, hi = np.percentile(data[:, valid], STRETCH_PERCENTILES)
+    return float(lo), float(hi)
+
+
+class RasterWindows:
+    """Windows read from a GeoTIFF on demand, resampled by `scale` (model px per raster px)."""
+
+    def __init__(self, path: str | Path, scale: float = 1.0) -> None:
+        self.path, self.scale = Path(path), float(scale)
+        try:
+            self._src = rasterio.open(self.path)
+        except rasterio.errors.RasterioIOError as error:
+            raise ValueError(f"{path}: cannot read the raster ({error})") from error
+        self.size = (int(self._src.height * self.scale), int(self._src.width * self.scale))
+        self.limits = stretch_limits(self._src)
+        self._resampling = Resampling.nearest if self.scale == 1.0 else Resampling.bilinear
+
+    def window(self, centre: tuple[int, int], size: int) -> torch.Tensor:
+        """One windowed read of the part inside the raster (bilinear when resampling), normalised."""
+        ox, oy = centre[0] - size // 2, centre[1] - size // 2  # on the pixel grid, as windows.window_origin
+        height, width = self.size
+        x0, y0, x1, y1 = max(ox, 0), max(oy, 0), min(ox + size, width), min(oy + size, height)
+        data = np.zeros((self._src.count, size, size), dtype=self._src.dtypes[0])
+        valid = np.zeros((size, size), dtype=bool)
+        if x0 < x1 and y0 < y1:
+            source = Window(x0 / self.scale, y0 / self.scale, (x1 - x0) / self.scale, (y1 - y0) / self.scale)
+            part = self._src.read(window=source, out_shape=(self._src.count, y1 - y0, x1 - x0),
+                                  resampling=self._resampling)
+            data[:, y0 - oy:y1 - oy, x0 - ox:x1 - ox] = part
+            inside = np.ones(part.shape[1:], dtype=bool)
+            if self._src.nodata is not None:
+                inside = np.any(part != self._src.nodata, axis=0)
+            valid[y0 - oy:y1 - oy, x0 - ox:x1 - ox] = inside
+        return normalise(data, valid, self.limits)
+
+    def close(self) -> None:
+        """Release the file."""
+        self._src.close()

@@ -1,0 +1,146 @@
+"""Self-check without truth, and the confidence threshold calibrated from it.
+
+A project's own labels are perturbed by known rigid motions within the project's bounds; the
+model corrects the perturbed copies (sequentially, with the memory map, as in prediction) and we
+measure how well the known motion is undone, per instance, against the two-probe uncertainty the
+predictor reports. The calibrated threshold is the largest uncertainty below which corrections
+undid the perturbation reliably; above it a prediction is not confident and leaves the label as
+it was. Errors are vertex distances in model pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from core.autocorrect.memory_map import TileInput, TileResult
+from core.autocorrect.metrics import pck
+from core.autocorrect.rasterize import Shape
+from core.autocorrect.se2 import se2_matrix
+
+PRECISION = 0.9  # share of confident self-check corrections that must have undone the perturbation
+MIN_CONFIDENT = 5  # fewer self-check instances under a threshold than this say nothing about it
+GOOD_PX = 2.0  # a correction landing this close to the label counts as undoing the perturbation
+CHECK_PCK = (1, 2, 3, 5, 8, 10, 16)
+
+
+@dataclass
+class Calibration:
+    """When a correction is confident: uncertainty at most `threshold_px` (None: never)."""
+
+    threshold_px: float | None
+    max_shift_px: float  # the bound the self-check perturbed within; larger corrections are not confident
+    precision: float = PRECISION
+
+    def confident(self, uncertainty: float | None, motion_px: float) -> bool:
+        """The rule every proposal is flagged by."""
+        return (self.threshold_px is not None and uncertainty is not None and uncertainty <= self.threshold_px
+                and motion_px <= 1.5 * self.max_shift_px)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+@dataclass
+class SelfCheck:
+    """What the self-check measured (model px), and the calibration made from it."""
+
+    instances: int
+    max_shift_px: float
+    recovery_pck: dict[str, float]  # corrected copies against the labels
+    perturbed_pck: dict[str, float]  # the perturbed copies against the labels (doing nothing)
+    confident_recovery_pck: dict[str, float]  # corrected where confident, left perturbed elsewhere
+    confident_share: float
+    stability_px: float  # median vertex motion when the model is run again on its own output
+    calibration: Calibration
+    per_instance: list[dict] = field(default_factory=list)  # uncertainty, error before / after
+
+    @property
+    def score(self) -> float:
+        """One number to rank models by: recovery PCK@5 with abstention (higher is better)."""
+        return self.confident_recovery_pck["5"]
+
+    def to_dict(self, details: bool = False) -> dict:
+        """JSON-ready form (per-instance rows only with `details`)."""
+        out = asdict(self)
+        out["calibration"] = self.calibration.to_dict()
+        out["score"] = self.score
+        if not details:
+            out.pop("per_instance")
+        return out
+
+
+def mean_error(a: Shape, b: Shape) -> float:
+    """Mean distance between corresponding vertices of two placements of one shape."""
+    return float(np.hypot(*(a.vertices() - b.vertices()).T).mean())
+
+
+def perturb(tiles: list[TileInput], max_shift_px: float, max_rot_deg: float,
+            rng: np.random.Generator) -> list[TileInput]:
+    """Each movable shape turned about its centroid and shifted, uniformly within the bounds."""
+    out = []
+    for tile in tiles:
+        shapes = []
+        for j, shape in enumerate(tile.shapes):
+            if j in tile.fixed:
+                shapes.append(shape)
+                continue
+            dx, dy = rng.uniform(-max_shift_px, max_shift_px, 2)
+            theta = np.radians(rng.uniform(-max_rot_deg, max_rot_deg))
+            shapes.append(shape.moved(se2_matrix(dx, dy, theta, tuple(shape.centroid()))))
+        out.append(TileInput(tile.image, shapes, tile.fixed))
+    return out
+
+
+def self_check(correct, tiles: list[TileInput], max_shift_px: float, max_rot_deg: float, rounds: int = 1,
+               seed: int = 0) -> SelfCheck:
+    """Run `correct(tiles, uncertainty=...) -> list[TileResult]` on perturbed copies of the labels."""
+    rng = np.random.default_rng(seed)
+    rows, stability = [], []
+    for _ in range(rounds):
+        perturbed = perturb(tiles, max_shift_px, max_rot_deg, rng)
+        results: list[TileResult] = correct(perturbed, uncertainty=True)
+        corrected = [[s.moved(m) for s, m in zip(t.shapes, r.matrices)] for t, r in zip(perturbed, results)]
+        again = correct([TileInput(t.image, c, t.fixed) for t, c in zip(perturbed, corrected)], uncertainty=False)
+        for tile, moved, result, fixed_tile, second in zip(tiles, perturbed, results, corrected, again):
+            for j, label in enumerate(tile.shapes):
+                if j in tile.fixed:
+                    continue
+                rows.append({"uncertainty": result.uncertainty[j],
+                             "before": mean_error(moved.shapes[j], label),
+                             "after": mean_error(fixed_tile[j], label),
+                             "motion": mean_error(fixed_tile[j], moved.shapes[j]),
+                             "vertices_before": np.hypot(*(moved.shapes[j].vertices() - label.vertices()).T),
+                             "vertices_after": np.hypot(*(fixed_tile[j].vertices() - label.vertices()).T)})
+                stability.append(mean_error(fixed_tile[j].moved(second.matrices[j]), fixed_tile[j]))
+    calibration = calibrate(rows, max_shift_px)
+    confident = [calibration.confident(r["uncertainty"], r["motion"]) for r in rows]
+    kept = [r["vertices_after"] if c else r["vertices_before"] for r, c in zip(rows, confident)]
+    return SelfCheck(
+        instances=len(rows), max_shift_px=float(max_shift_px),
+        recovery_pck=pck(_joined(r["vertices_after"] for r in rows), CHECK_PCK),
+        perturbed_pck=pck(_joined(r["vertices_before"] for r in rows), CHECK_PCK),
+        confident_recovery_pck=pck(_joined(kept), CHECK_PCK), confident_share=float(np.mean(confident)) if rows else 0.0,
+        stability_px=float(np.median(stability)) if stability else 0.0, calibration=calibration,
+        per_instance=[{k: round(float(r[k]), 3) for k in ("uncertainty", "before", "after", "motion")} for r in rows])
+
+
+def _joined(arrays) -> np.ndarray:
+    arrays = list(arrays)
+    return np.concatenate(arrays) if arrays else np.zeros(0)
+
+
+def calibrate(rows: list[dict], max_shift_px: float, precision: float = PRECISION) -> Calibration:
+    """The largest uncertainty threshold under which at least `precision` of the corrections succeeded.
+
+    A correction succeeded when it landed within GOOD_PX of the label or nearer than the perturbed copy.
+    """
+    usable = sorted((r for r in rows if r["uncertainty"] is not None), key=lambda r: r["uncertainty"])
+    threshold, hits = None, 0
+    for n, row in enumerate(usable, start=1):
+        hits += row["after"] <= GOOD_PX or row["after"] < row["before"]
+        if n >= MIN_CONFIDENT and hits / n >= precision:
+            threshold = row["uncertainty"]
+    return Calibration(threshold, float(max_shift_px), precision)

@@ -1,0 +1,92 @@
+"""Adapt AutoCorrect to a project from its own labels alone, and keep the result only if its self-check improves.
+
+The adapted model trains with J_s + J_c and the eq. 3.5 gating on the project's annotations as they
+are (noisy; people's verified geometries count as clean), perturbed within the project's bound in
+metres at the model's GSD. Parent and child then run the same self-check (selfcheck.py) on the same
+labels with the same seed; the record says which scored higher. No truth is read.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from core.autocorrect.builder import read_checkpoint
+from core.autocorrect.geo_io import at_model_gsd, load_generated, model_scale, raster_gsd, scaled
+from core.autocorrect.memory_map import TileInput
+from core.autocorrect.predictor import AutoCorrectPredictor
+from core.autocorrect.raster import RasterWindows
+from training.autocorrect import FAMILY
+from training.autocorrect.options import AutoCorrectAdaptOptions, AutoCorrectTrainOptions
+from training.autocorrect.train import run_training
+from training.distributed import write_record
+
+
+def adapt(options: AutoCorrectAdaptOptions) -> dict:
+    """`adapt autocorrect`: train on options.data's own labels, self-check parent and child; returns the record."""
+    if options.threads:
+        torch.set_num_threads(options.threads)
+    kind, tiles = load_generated(options.data, with_truth=False)
+    parent = Path(options.init) if options.init else FAMILY.bundled_for(kind)
+    _, config = read_checkpoint(parent)
+    if config.kind != kind:
+        raise ValueError(f"{parent}: a {config.kind} checkpoint cannot adapt to {kind} labels")
+    bound_m = options.max_shift_m if options.max_shift_m is not None else config.max_shift_m
+    if bound_m is None:
+        raise ValueError(f"{parent}: its card has no max_shift_m; give the project's bound in metres")
+    started = time.perf_counter()
+    train = AutoCorrectTrainOptions(
+        data=options.data, out=options.out, init=parent, loss="joint", max_steps=options.max_steps or 10**9,
+        max_minutes=options.minutes, batch_size=options.batch_size, lr=options.lr, seed=options.seed,
+        device=options.device, max_shift_m=bound_m)
+    record = run_training(train, progress=lambda line: print(line, file=sys.stderr, flush=True),
+                          loaded=(kind, at_model_gsd(tiles, config.gsd_m)))
+    checks = {who: check_folder(path, options.data, bound_m, options.check_rounds, options.seed, options.device)
+              for who, path in (("parent", parent), ("child", options.out))}
+    record |= {"adapted_from": str(parent), "max_shift_m": bound_m, "self_check": checks,
+               "improved": checks["child"]["score"] > checks["parent"]["score"],
+               "seconds_total": round(time.perf_counter() - started, 1)}
+    write_record(record, options.out)
+    return record
+
+
+def check_tiles(data: Path, config) -> list[TileInput]:
+    """A data folder's labels at the model's GSD, their rasters read window by window."""
+    kind, tiles = load_generated(data, config.track_width_m, with_truth=False)
+    inputs = []
+    for tile in tiles:
+        scale = model_scale(tile.transform, config.gsd_m)
+        source = RasterWindows(Path(data) / "rasters" / tile.name, scale)
+        inputs.append(TileInput(source, [scaled(s, scale) for s in tile.shapes]))
+    return inputs
+
+
+def check_folder(checkpoint: Path, data: Path, bound_m: float, rounds: int, seed: int,
+                 device: str | None = None) -> dict:
+    """The self-check of one checkpoint on a data folder's own labels, as JSON."""
+    predictor = AutoCorrectPredictor.from_checkpoint(checkpoint, device)
+    tiles = check_tiles(data, predictor.config)
+    gsd = predictor.config.gsd_m or raster_gsd_of(data)
+    report = predictor.self_check(tiles, bound_m / gsd, rounds=rounds, seed=seed).to_dict()
+    return {**report, "checkpoint": str(checkpoint), "model_version": predictor.model_version}
+
+
+def raster_gsd_of(data: Path) -> float:
+    """The GSD of a data folder's first raster (m/px)."""
+    import rasterio
+
+    first = sorted((Path(data) / "rasters").iterdir())[0]
+    with rasterio.open(first) as src:
+        return raster_gsd(tuple(src.transform)[:6])
+
+
+def project_self_check(checkpoint: Path, data: Path, settings: dict | None = None, rounds: int = 4) -> dict:
+    """The self-check of a checkpoint on a project's labels (its training folder), within the project's bound."""
+    _, config = read_checkpoint(checkpoint)
+    bound_m = (settings or {}).get("max_shift_m", config.max_shift_m)
+    if bound_m is None:  # a card without a bound in metres: the generated tiles' per-size bound
+        bound_m = config.max_shift(640) * (config.gsd_m or raster_gsd_of(data))
+    return check_folder(checkpoint, data, bound_m, rounds, seed=0)
