@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     geo.add_argument("--kind", choices=["railway", "buildings"], required=True)
     geo.add_argument("--rasters", type=Path, required=True, help="a GeoTIFF or a folder of them")
     geo.add_argument("--annotations", type=Path, required=True, help="GeoJSON, GeoPackage or Shapefile")
+    geo.add_argument("--max-shift-m", type=float, help="expected misalignment of the annotations in metres: "
+                     "the largest correction proposed and the adapt/self-check bound (default: the model card's)")
     _import_flags(geo)
 
     clips = sub.add_parser("import-clips", help="mp4/mkv/webm clips with audio")
@@ -124,8 +126,16 @@ def _run_import(args, run: Callable) -> int:
 def _import_geo(args) -> int:
     from annotation_db.import_geo import import_geo
 
-    return _run_import(args, lambda s, p: import_geo(
-        s, args.project, args.kind, args.rasters, args.annotations, args.skip_bad, p))
+    from annotation_db.projects import set_project_settings
+
+    def run(session, progress):
+        report = import_geo(session, args.project, args.kind, args.rasters, args.annotations, args.skip_bad,
+                            progress)
+        if args.max_shift_m is not None:
+            set_project_settings(session, args.project, max_shift_m=args.max_shift_m)
+        return report
+
+    return _run_import(args, run)
 
 
 def _import_clips(args) -> int:

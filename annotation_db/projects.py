@@ -44,3 +44,19 @@ def project_kinds() -> dict[str, str]:
     """{project name: kind} of every project, oldest first."""
     with session_scope() as session:
         return {project.name: project.kind.value for project in list_projects(session)}
+
+
+SETTINGS = {"max_shift_m": "expected misalignment of a geo project's annotations, in metres (> 0)"}
+
+
+def set_project_settings(session: Session, name: str, **values: float) -> dict:
+    """Update a project's settings (names in SETTINGS); returns them all."""
+    project = get_project(session, name)
+    for key, value in values.items():
+        if key not in SETTINGS:
+            raise ProjectError(f"unknown project setting {key!r}; known: {', '.join(SETTINGS)}")
+        if not float(value) > 0:
+            raise ProjectError(f"{key} must be > 0, not {value}")
+    project.settings = {**(project.settings or {}), **{k: float(v) for k, v in values.items()}}
+    session.add(project)
+    return dict(project.settings)

@@ -30,6 +30,8 @@ class Settings:
     demo_seed: int = field(default_factory=lambda: _env("DEMO_SEED", 7, int))
     # share of each project's verified items kept for evaluation and never trained on
     holdout_share: float = field(default_factory=lambda: _env("HOLDOUT_SHARE", 0.2, float))
+    # GDAL's raster block cache (GDAL's own default is 5 % of RAM): windowed reads stay within it
+    gdal_cache_mb: int = field(default_factory=lambda: _env("GDAL_CACHE_MB", 128, int))
     # packages defining more model families (training/families.py), comma-separated
     model_families: tuple[str, ...] = field(default_factory=lambda: tuple(
         name.strip() for name in os.environ.get("MODEL_FAMILIES", "").split(",") if name.strip()))

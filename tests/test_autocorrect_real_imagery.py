@@ -106,7 +106,7 @@ def test_an_adapt_job_self_checks_parent_and_child_and_activates_only_a_better_c
         details = job_details(session, job.id)
         assert details["status"] == "succeeded", details["error"]
         metrics = details["version"]["metrics"]
-        scores = {w: metrics["self_check"][w]["score"] for w in ("parent", "child")}
+        scores = {w: metrics["self_check"][w]["rank_key"] for w in ("parent", "child")}
         assert metrics["adapted"] and metrics["max_shift_m"] == 2.4
         assert metrics["activated"] == (scores["child"] > scores["parent"])
         active = get_project(session, "town").active_model_version_id

@@ -148,7 +148,8 @@ def _adapt(job_id: int, family: ModelFamily, project_name: str | None, params: d
                                       init=parent.path))
     scores = {who: record["self_check"][who]["score"] for who in ("parent", "child")}
     metrics = {"adapted": True, "activated": bool(record["improved"]), "self_check": record["self_check"],
-               "steps": record["steps"], "max_shift_m": record.get("max_shift_m"), "training_data": data.counts}
+               "steps": record["steps"], "max_shift_m": record.get("max_shift_m"), "training_data": data.counts,
+               "held_out_labels": record["held_out_labels"]}
     with session_scope(immediate=True) as session:
         version = register_version(session, family.name, out, project_id=project.id, parent_id=parent.version_id,
                                    job_id=job_id, metrics=metrics)

@@ -14,7 +14,10 @@ import numpy as np
 import rasterio
 import torch
 from rasterio.enums import Resampling
+from rasterio.env import set_gdal_config
 from rasterio.windows import Window
+
+from core.config import get_settings
 
 
 STRETCH_PERCENTILES = (1.0, 99.0)  # contrast stretch of non-8-bit imagery, over the whole raster
@@ -64,6 +67,8 @@ class RasterWindows:
 
     def __init__(self, path: str | Path, scale: float = 1.0) -> None:
         self.path, self.scale = Path(path), float(scale)
+        # bounded memory: GDAL would otherwise cache up to 5 % of RAM in decompressed blocks
+        set_gdal_config("GDAL_CACHEMAX", get_settings().gdal_cache_mb * 2**20)
         try:
             self._src = rasterio.open(self.path)
         except rasterio.errors.RasterioIOError as error:

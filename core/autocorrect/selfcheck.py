@@ -5,7 +5,8 @@ model corrects the perturbed copies (sequentially, with the memory map, as in pr
 measure how well the known motion is undone, per instance, against the two-probe uncertainty the
 predictor reports. The calibrated threshold is the largest uncertainty below which corrections
 undid the perturbation reliably; above it a prediction is not confident and leaves the label as
-it was. Errors are vertex distances in model pixels.
+it was. Errors are in model pixels: vertex distances for polygons, distances across the line for
+polylines (placement_errors).
 """
 
 from __future__ import annotations
@@ -62,19 +63,45 @@ class SelfCheck:
         """One number to rank models by: recovery PCK@5 with abstention (higher is better)."""
         return self.confident_recovery_pck["5"]
 
+    @property
+    def rank_key(self) -> tuple[float, float]:
+        """Models compared: by `score`, ties (both abstaining alike) broken by recovery PCK@5 without abstention."""
+        return self.score, self.recovery_pck["5"]
+
     def to_dict(self, details: bool = False) -> dict:
         """JSON-ready form (per-instance rows only with `details`)."""
         out = asdict(self)
         out["calibration"] = self.calibration.to_dict()
-        out["score"] = self.score
+        out["score"], out["rank_key"] = self.score, list(self.rank_key)
         if not details:
             out.pop("per_instance")
         return out
 
 
+def placement_errors(a: Shape, b: Shape) -> np.ndarray:
+    """Per-vertex distance of placement `a` of a shape to placement `b`: to the same vertex for
+    polygons, to the nearest point of the same line for polylines (a track moved along itself is
+    still on the track: only the error across it can be seen in the image, and it is what IoU counts)."""
+    if a.closed:
+        return np.hypot(*(a.vertices() - b.vertices()).T)
+    return np.concatenate([_to_polyline(p, q) for p, q in zip(a.parts, b.parts)])
+
+
+def _to_polyline(points: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """Distance of each point to a polyline (K, 2)."""
+    if len(line) < 2:
+        return np.hypot(*(points - line[0]).T)
+    start, end = line[:-1], line[1:]
+    along = end - start
+    t = np.clip(np.einsum("psk,sk->ps", points[:, None] - start[None], along) /
+                np.maximum((along ** 2).sum(1), 1e-12)[None], 0.0, 1.0)
+    nearest = start[None] + t[..., None] * along[None]
+    return np.hypot(*(points[:, None] - nearest).transpose(2, 0, 1)).min(axis=1)
+
+
 def mean_error(a: Shape, b: Shape) -> float:
-    """Mean distance between corresponding vertices of two placements of one shape."""
-    return float(np.hypot(*(a.vertices() - b.vertices()).T).mean())
+    """Mean placement error of `a` against `b` (placement_errors)."""
+    return float(placement_errors(a, b).mean())
 
 
 def perturb(tiles: list[TileInput], max_shift_px: float, max_rot_deg: float,
@@ -112,8 +139,8 @@ def self_check(correct, tiles: list[TileInput], max_shift_px: float, max_rot_deg
                              "before": mean_error(moved.shapes[j], label),
                              "after": mean_error(fixed_tile[j], label),
                              "motion": mean_error(fixed_tile[j], moved.shapes[j]),
-                             "vertices_before": np.hypot(*(moved.shapes[j].vertices() - label.vertices()).T),
-                             "vertices_after": np.hypot(*(fixed_tile[j].vertices() - label.vertices()).T)})
+                             "vertices_before": placement_errors(moved.shapes[j], label),
+                             "vertices_after": placement_errors(fixed_tile[j], label)})
                 stability.append(mean_error(fixed_tile[j].moved(second.matrices[j]), fixed_tile[j]))
     calibration = calibrate(rows, max_shift_px)
     confident = [calibration.confident(r["uncertainty"], r["motion"]) for r in rows]

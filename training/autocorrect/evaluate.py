@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from core.autocorrect.baseline import global_shift
-from core.autocorrect.geo_io import GeoTile, at_model_gsd, load_generated, model_scale, scaled
+from core.autocorrect.geo_io import GeoTile, at_model_gsd, load_generated, model_scale, raster_gsd, scaled
 from core.autocorrect.memory_map import TileInput
 from core.autocorrect.metrics import score
 from core.autocorrect.predictor import AutoCorrectPredictor
@@ -27,11 +27,25 @@ def corrected_shapes(predictor: AutoCorrectPredictor, tiles: list[GeoTile], unce
     return [[s.moved(m) for s, m in zip(t.shapes, r.matrices)] for t, r in zip(tiles, results)]
 
 
+def abstaining_shapes(predictor: AutoCorrectPredictor, tiles: list[GeoTile]) -> tuple[list[list], float]:
+    """Every tile's shapes after correction with abstention calibrated by a self-check on the tiles' own
+    (noisy) labels, as prediction on a project does; and the share of confident corrections."""
+    size = max(max(t.image.shape[1:]) for t in tiles)
+    bound = predictor.config.bound_px(None, raster_gsd(tiles[0].transform)) or \
+        min(predictor.max_shift(size), predictor.max_shift(640))
+    inputs = [TileInput(t.image, t.shapes) for t in tiles]
+    calibration = predictor.self_check(inputs, bound, rounds=2).calibration
+    results = predictor.propose(inputs, calibration)
+    share = float(np.mean([c for r in results for c in r.confident])) if results else 0.0
+    return [[s.moved(m) for s, m in zip(t.shapes, r.matrices)] for t, r in zip(tiles, results)], share
+
+
 def evaluate_directory(checkpoint: str | Path, data: str | Path, device: str | None = None,
-                       passes: int | None = None) -> dict:
+                       passes: int | None = None, abstain: bool = False) -> dict:
     """{"model", "noisy_input", "global_shift"}: each {"iou", "pck", "instances"}; plus run facts.
 
-    `passes` overrides the checkpoint config's number of Phi applications per instance.
+    `passes` overrides the checkpoint config's number of Phi applications per instance; `abstain`
+    adds "model_with_abstention" (unsure corrections leave the label as it was).
     """
     predictor = AutoCorrectPredictor.from_checkpoint(checkpoint, device)
     kind, tiles = load_generated(data, predictor.config.track_width_m)
@@ -48,13 +62,19 @@ def evaluate_directory(checkpoint: str | Path, data: str | Path, device: str | N
     shifted = [global_shift(t.shapes, t.truth, t.image.shape[1:],
                             int(np.ceil(predictor.max_shift(max(t.image.shape[1:])))))[0] for t in tiles]
     methods = {"model": corrected, "noisy_input": [t.shapes for t in tiles], "global_shift": shifted}
+    confident_share = None
+    if abstain:
+        model_tiles = at_model_gsd(tiles, predictor.config.gsd_m)
+        kept, confident_share = abstaining_shapes(predictor, model_tiles)
+        methods["model_with_abstention"] = [[scaled(s, 1 / k) for s in shapes] for shapes, k in zip(kept, scales)]
     result = {name: score(shapes, truth, sizes) for name, shapes in methods.items()}
     if all(t.perturbed is not None for t in tiles):  # the same scores on the perturbed instances only
         for name, shapes in methods.items():
             result[name]["perturbed_only"] = score(_perturbed(shapes, tiles), _perturbed(truth, tiles), sizes)
     return {**result,
             "checkpoint": str(checkpoint), "model_version": predictor.model_version, "data": str(data),
-            "kind": kind, "tiles": len(tiles), "passes": passes, "correct_seconds": round(seconds, 2)}
+            "kind": kind, "tiles": len(tiles), "passes": passes, "correct_seconds": round(seconds, 2),
+            "confident_share": confident_share}
 
 
 def _perturbed(per_tile: list[list], tiles: list[GeoTile]) -> list[list]:
@@ -65,7 +85,7 @@ def _perturbed(per_tile: list[list], tiles: list[GeoTile]) -> list[list]:
 def evaluate(options: AutoCorrectEvalOptions) -> dict:
     """`eval autocorrect --data DIR`: the checkpoint (default: the bundled one for DIR's kind) on DIR."""
     checkpoint = options.checkpoint or _bundled_for(options.data)
-    return evaluate_directory(checkpoint, options.data, options.device, options.passes)
+    return evaluate_directory(checkpoint, options.data, options.device, options.passes, options.abstain)
 
 
 def _bundled_for(data: Path) -> Path:

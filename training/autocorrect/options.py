@@ -46,6 +46,8 @@ class AutoCorrectEvalOptions(EvalOptions):
 
     passes: int | None = None
     """Applications of Phi per instance (default: the checkpoint's)."""
+    abstain: bool = False
+    """Also score the model with abstention, calibrated by a self-check on the folder's own noisy labels."""
 
 
 @dataclass(kw_only=True)
@@ -70,7 +72,11 @@ class AutoCorrectAdaptOptions:
     lr: float = 1e-4
     """Adam's learning rate."""
     check_rounds: int = 4
-    """Self-check rounds (perturbed copies of every label) for the parent and the adapted model."""
+    """Self-check rounds (perturbed copies of every held-out label) for the parent and the adapted model."""
+    check_share: float = 0.25
+    """Share of the labels never trained on, that the self-checks run on."""
+    check_every: int = 200
+    """Steps between self-checks of the model being adapted; the best one is kept."""
     seed: int = 0
     """Seed of sampling and perturbations."""
     device: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -86,11 +87,13 @@ def train(options: AutoCorrectTrainOptions) -> dict:
     return record
 
 
-def run_training(options: AutoCorrectTrainOptions, progress=print, loaded: tuple[str, list] | None = None) -> dict:
+def run_training(options: AutoCorrectTrainOptions, progress=print, loaded: tuple[str, list] | None = None,
+                 every: tuple[int, Callable[[int, torch.nn.Module], None]] | None = None) -> dict:
     """Train, save the checkpoint (+ JSON config) on rank 0 and return the run's record.
 
     `loaded` is (kind, tiles) already in memory (anything with .image, .shapes, .verified), read
-    from options.data when None.
+    from options.data when None. `every` = (n, hook) calls hook(step, network) every n steps on the
+    main process (the network in train mode; the hook must not change it).
     """
     if options.loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}")
@@ -99,13 +102,13 @@ def run_training(options: AutoCorrectTrainOptions, progress=print, loaded: tuple
     device = resolve_device(options.device)
     info = init_distributed(device)
     try:
-        return _train(options, progress, device, info, loaded)
+        return _train(options, progress, device, info, loaded, every)
     finally:
         shutdown(info)
 
 
 def _train(options: AutoCorrectTrainOptions, progress, device: torch.device, info: DistInfo,
-           loaded: tuple[str, list] | None) -> dict:
+           loaded: tuple[str, list] | None, every: tuple[int, Callable] | None = None) -> dict:
     torch.manual_seed(options.seed)  # same seed on every rank: same start, same global batches
     rng = np.random.default_rng(options.seed)
     share = rank_slice(options.batch_size, info)
@@ -161,6 +164,8 @@ def _train(options: AutoCorrectTrainOptions, progress, device: torch.device, inf
             reporter.update(step + 1, steps, losses[-1])
             if step % 25 == 0 or step == steps - 1:
                 progress(f"step {step + 1}/{steps} loss {np.mean(losses[-25:]):.5f} ({time.time() - start:.0f}s)")
+        if every and info.is_main and (step + 1) % every[0] == 0:
+            every[1](step + 1, net)
     record = {"data": str(options.data), "kind": kind, "loss": options.loss, "steps": len(losses),
               "batch_size": options.batch_size, "processes": info.world_size, "rank": info.rank, "lr": options.lr,
               "seed": options.seed, "init": str(options.init) if options.init else None,
