@@ -54,4 +54,9 @@ def headline_row(version: ModelVersion) -> dict:
         row[f"{split} {name} (parent)"] = family.headline_of(scored.get("parent"))
     if not any(metrics.get(split) for split in SPLITS):  # a version scored by a plain eval
         row[f"eval {name}"] = family.headline_of(metrics)
+    check = (metrics.get("self_check") or {}).get("child")
+    if check:  # an adapted version: its self-check and whether it was made active
+        row["self-check"] = check.get("score")
+        row["self-check (parent)"] = (metrics["self_check"].get("parent") or {}).get("score")
+        row["activated"] = metrics.get("activated")
     return row

@@ -115,7 +115,20 @@ def _evaluation(model: str, report: dict) -> None:
     if rows:
         st.caption(f"Model version {report.get('model_version', '-')}")
         st.table(pd.DataFrame(rows).set_index("split").style.format(precision=3, na_rep="none to score"))
+    check = report.get("self_check")
+    if check:
+        _self_check(check)
     st.json(report, expanded=False)
+
+
+def _self_check(check: dict) -> None:
+    """A self-check on the project's own labels: known perturbations, how well they were undone."""
+    st.markdown(f"**{SELF_CHECK}**: score {check['score']:.3f} (recovery PCK@5 with abstention), "
+                f"{check['confident_share']:.0%} of corrections confident, {check['instances']} labels checked")
+    curve = pd.DataFrame({"perturbed input": check["perturbed_pck"], "every correction": check["recovery_pck"],
+                          "with abstention": check["confident_recovery_pck"]})
+    curve.index = [int(k) for k in curve.index]
+    st.line_chart(curve.sort_index(), height=220, x_label="k (px)", y_label="PCK@k against the labels")
 
 
 def _headline_frame(model: str, metric: dict) -> pd.DataFrame | None:
@@ -176,7 +189,7 @@ with versions_tab:
             columns=["id", "parent", "job", "created"]).dropna(axis=1, how="all")
         if picked and not numbers.empty:
             st.dataframe(numbers.T)
-            scores = numbers.drop(columns=["verdicts"], errors="ignore")
+            scores = numbers.drop(columns=["verdicts", "activated"], errors="ignore")
             if not scores.empty:
                 st.bar_chart(scores.T, stack=False, height=260)
         fitting = projects_served(family)

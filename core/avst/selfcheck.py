@@ -1,0 +1,84 @@
+"""AVST self-check without labels: score a project's own clips as if their audio were shifted by known offsets.
+
+A clip of a project is taken to be in sync (as the clips of VGG-Sound Sync are before offsets are
+introduced). Scoring it with the 31 offsets centred on +d instead of 0 is scoring the clip with its
+audio moved by d frames: the answer should be -d relative to that centre. How often the model
+recovers the known shift, against its uncertainty (1 - (p_best - p_second) over offsets), gives the
+largest uncertainty under which its answers are right at least PRECISION of the time: the
+confidence threshold. Real clips with no audio-visual evidence come out uncertain and fail the
+check, so they are not confident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+PRECISION = 0.9
+MIN_CONFIDENT = 5
+SHIFTS = (-10, -5, 0, 5, 10)  # 25 fps frames the audio is taken to be moved by
+
+
+@dataclass
+class SyncCalibration:
+    """When an offset is confident: uncertainty at most `max_uncertainty` (None: never)."""
+
+    max_uncertainty: float | None
+    precision: float = PRECISION
+
+    def confident(self, uncertainty: float) -> bool:
+        """The rule every sync proposal is flagged by."""
+        return self.max_uncertainty is not None and uncertainty <= self.max_uncertainty
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+@dataclass
+class SyncSelfCheck:
+    """How often known shifts were recovered (within the tolerance), and the calibration made from it."""
+
+    clips: int
+    trials: int
+    recovered: float  # share of trials whose best offset was the known one (within tolerance)
+    confident_share: float
+    confident_recovered: float | None  # share recovered among the confident trials
+    calibration: SyncCalibration
+    per_trial: list[dict] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        """Recovered share among confident trials times the confident share (0 when never confident)."""
+        return (self.confident_recovered or 0.0) * self.confident_share
+
+    def to_dict(self, details: bool = False) -> dict:
+        """JSON-ready form (per-trial rows only with `details`)."""
+        out = asdict(self)
+        out["calibration"], out["score"] = self.calibration.to_dict(), self.score
+        if not details:
+            out.pop("per_trial")
+        return out
+
+
+def calibrate(rows: list[dict], precision: float = PRECISION) -> SyncCalibration:
+    """The largest uncertainty under which at least `precision` of the trials recovered their shift."""
+    ordered = sorted(rows, key=lambda r: r["uncertainty"])
+    threshold, hits = None, 0
+    for n, row in enumerate(ordered, start=1):
+        hits += row["recovered"]
+        if n >= MIN_CONFIDENT and hits / n >= precision:
+            threshold = row["uncertainty"]
+    return SyncCalibration(threshold, precision)
+
+
+def summarise(rows: list[dict], clips: int) -> SyncSelfCheck:
+    """The self-check of trial rows {"uncertainty", "recovered"} (one per clip and shift)."""
+    calibration = calibrate(rows)
+    sure = [r for r in rows if calibration.confident(r["uncertainty"])]
+    return SyncSelfCheck(
+        clips=clips, trials=len(rows), recovered=float(np.mean([r["recovered"] for r in rows])) if rows else 0.0,
+        confident_share=len(sure) / len(rows) if rows else 0.0,
+        confident_recovered=float(np.mean([r["recovered"] for r in sure])) if sure else None,
+        calibration=calibration, per_trial=rows)
