@@ -32,10 +32,11 @@ class SyncItem:
     label: str | None
     media_path: str
     proposal_id: int | None
-    offset_frames: int  # the model's best offset, 0 without a proposal
+    offset_frames: int  # the model's best offset when it is confident, else 0
     scores: dict[int, float]
     curve: list[list[float]]
     model_version: str | None
+    confident: bool | None = None  # False: the model cannot tell (its best offset is not proposed)
 
 
 def sync_projects() -> list[str]:
@@ -64,10 +65,11 @@ def _item(session: Session, assignment: Assignment, clip: Clip) -> SyncItem:
     payload = (proposal.payload or {}) if proposal else {}
     return SyncItem(assignment_id=assignment.id, clip_id=clip.id, key=clip.key, label=clip.label,
                     media_path=clip.media_path, proposal_id=proposal.id if proposal else None,
-                    offset_frames=int(payload.get("offset_frames", 0)),
+                    offset_frames=int(payload.get("offset_frames", 0)) if payload.get("confident", True) else 0,
                     scores={int(k): float(v) for k, v in (payload.get("scores") or {}).items()},
                     curve=list(payload.get("curve") or []),
-                    model_version=proposal.model_version if proposal else None)
+                    model_version=proposal.model_version if proposal else None,
+                    confident=payload.get("confident"))
 
 
 def save_sync_verdict(session: Session, user: User, project: Project, item: SyncItem, category: str,

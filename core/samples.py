@@ -66,3 +66,9 @@ def fetch(sample: WheelSample, cache_dir: Path, timeout_s: float = 120.0) -> Pat
             target.write_bytes(archive.read(member))
     wheel.unlink()
     return root
+
+GRADIO_MEDIA = WheelSample(
+    "gradio", "gradio-6.31.0-py3-none-any.whl",
+    tuple(f"gradio/media_assets/videos/{name}.mp4" for name in ("a", "b", "world")) +
+    tuple(f"gradio/media_assets/audio/{name}" for name in ("sax.wav", "cantina.wav", "cate_blanch.mp3",
+                                                            "heath_ledger.mp3")))

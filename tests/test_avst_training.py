@@ -93,7 +93,9 @@ def test_predict_clip_prints_offset_and_31_scores(sync_set, checkpoint, capsys):
     assert main(["predict", "avst", "--clip", str(clip), "--checkpoint", str(checkpoint), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert sorted(int(k) for k in out["scores"]) == list(range(-15, 16))
-    assert int(max(out["scores"], key=out["scores"].get)) == out["offset_frames"]
+    assert int(max(out["scores"], key=out["scores"].get)) == out["model_offset_frames"]
+    # a checkpoint whose card has no calibration is never confident: it proposes no offset
+    assert out["confident"] is False and out["offset_frames"] is None
 
 
 def test_bad_data_dir_is_a_clear_error(tmp_path, capsys):
@@ -116,7 +118,7 @@ def test_predict_project_writes_stamped_proposals(session, sync_set, checkpoint)
     assert len(proposals) == 6 and seen[-1] == (6, 6)
     for proposal in proposals.values():
         assert proposal.model == "avst" and proposal.model_version == checkpoint_version(checkpoint)
-        assert set(proposal.payload) == {"offset_frames", "scores", "curve"}
+        assert set(proposal.payload) == {"offset_frames", "scores", "curve", "confident", "sync_score", "calibration"}
         assert len(proposal.payload["scores"]) == 31 and proposal.payload["curve"]
         assert 0 <= proposal.uncertainty <= 1
 

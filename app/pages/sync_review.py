@@ -66,9 +66,10 @@ def review() -> None:
         offset = st.slider("Audio offset to correct (frames at 25 fps; + means the audio comes late)",
                            -sr.MAX_OFFSET_FRAMES, sr.MAX_OFFSET_FRAMES, item.offset_frames,
                            key=f"sync_offset_{item.clip_id}")
-        st.caption(f"Playing with the audio moved {-offset / 25:+.2f} s. Model's best offset: "
-                   f"{item.offset_frames:+d} frames" + (f" ({item.model_version})" if item.model_version else
-                                                        " (no proposal yet)"))
+        model_says = ("the model cannot tell (no confident offset)" if item.confident is False else
+                      f"model's best offset: {item.offset_frames:+d} frames")
+        st.caption(f"Playing with the audio moved {-offset / 25:+.2f} s; {model_says}" +
+                   (f" ({item.model_version})" if item.model_version else " (no proposal yet)"))
     with video:
         _play(item.media_path, item.clip_id, -offset)
     if item.scores:

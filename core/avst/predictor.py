@@ -14,7 +14,8 @@ from core.avst.builder import load_avst, read_checkpoint
 from core.avst.config import INPUT_STRIDE, MAX_FRAMES, MAX_OFFSET, MIN_FRAMES, SPEC_PER_FRAME, VIDEO_FPS, AVSTConfig
 from core.avst.dataset import (ClipArrays, SyncEntry, inner_length, load_clip, max_length, offset_span,
                                visual_window)
-from core.avst.evaluation import OFFSETS
+from core.avst.evaluation import OFFSETS, is_correct
+from core.avst.selfcheck import SHIFTS, SyncSelfCheck, summarise
 from core.checkpoints import checkpoint_version
 from core.devices import resolve_device
 
@@ -61,8 +62,9 @@ class AVSTPredictor:
 
     # ---- features ----
 
-    def _features(self, clip: ClipArrays, start: int, length: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Visual features (1, c, T, h, w) and audio features for every offset (31, c, T)."""
+    def _features(self, clip: ClipArrays, start: int, length: int,
+                  centre: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """Visual features (1, c, T, h, w) and audio features for offsets centre-15..centre+15 (31, c, T)."""
         if not (MIN_FRAMES <= length <= self.config.max_frames and 0 <= start
                 and start + INPUT_STRIDE * length <= clip.n_frames):
             raise ValueError(f"{clip.entry.path}: no window of {length} input frames from frame {start} "
@@ -73,7 +75,7 @@ class AVSTPredictor:
         full = self.config.max_frames
         frames = torch.zeros(1, 3, full, self.config.image_size, self.config.image_size)
         frames[0, :, :length] = visual_window(clip, start, length)
-        span = offset_span(clip, start, length)
+        span = offset_span(clip, start, length, centre)
         padded = torch.zeros(1, span.shape[0], (full + 2 * MAX_OFFSET // INPUT_STRIDE) * INPUT_STRIDE * SPEC_PER_FRAME)
         padded[0, :, : span.shape[1]] = span
         visual = self.model.visual(frames.to(self.device))[:, :, :length]
@@ -130,6 +132,35 @@ class AVSTPredictor:
     def predict_file(self, path: str | Path, curve: bool = True) -> SyncPrediction:
         """predict_clip on a media file."""
         return self.predict_clip(self.load(path), curve)
+
+    @torch.no_grad()
+    def shift_trials(self, clip: ClipArrays, speech: bool = False, shifts: tuple[int, ...] = SHIFTS) -> list[dict]:
+        """The clip scored as if its audio were moved by each shift (selfcheck.py): one row per shift that fits,
+        {"shift", "uncertainty", "recovered"} (best offset within the 6.4.2 tolerance of the known one)."""
+        rows = []
+        for shift in shifts:
+            free = MAX_OFFSET + abs(shift)  # every scored offset's audio inside the clip
+            length = min(self.config.max_frames, (clip.n_frames - 2 * free) // INPUT_STRIDE)
+            if length < MIN_FRAMES:
+                continue
+            start = (clip.n_frames - INPUT_STRIDE * length) // 2
+            with self._autocast():
+                logits = self._scores(*self._features(clip, start, length, centre=shift))[0].float()
+            probabilities = np.sort(torch.softmax(logits, 0).cpu().numpy())[::-1]
+            best = int(OFFSETS[int(torch.argmax(logits))]) + shift  # the audio offset the model finds
+            rows.append({"shift": shift, "uncertainty": float(1 - (probabilities[0] - probabilities[1])),
+                         "recovered": bool(is_correct(best, 0, speech))})
+        return rows
+
+    def self_check(self, clips: list[ClipArrays], speech: list[bool] | None = None) -> SyncSelfCheck:
+        """Known shifts of clips taken to be in sync, recovered or not, and the confidence threshold from them."""
+        rows = []
+        for n, clip in enumerate(clips):
+            trials = self.shift_trials(clip, bool(speech[n]) if speech else False)
+            if trials:
+                rows.append({"clip": clip.entry.key, "uncertainty": self.predict_clip(clip, curve=False).uncertainty,
+                             "recovered": all(t["recovered"] for t in trials), "shifts": len(trials)})
+        return summarise(rows)
 
     def _curve(self, features: tuple[torch.Tensor, torch.Tensor], start: int, best: int) -> list[list[float]]:
         """Probability of the best offset in sliding windows along the first 30-frame span (Fig. 6.7)."""

@@ -2,11 +2,12 @@
 
 A clip of a project is taken to be in sync (as the clips of VGG-Sound Sync are before offsets are
 introduced). Scoring it with the 31 offsets centred on +d instead of 0 is scoring the clip with its
-audio moved by d frames: the answer should be -d relative to that centre. How often the model
-recovers the known shift, against its uncertainty (1 - (p_best - p_second) over offsets), gives the
-largest uncertainty under which its answers are right at least PRECISION of the time: the
-confidence threshold. Real clips with no audio-visual evidence come out uncertain and fail the
-check, so they are not confident.
+audio moved by d frames: the answer should be -d relative to that centre. A clip passes when the
+model recovers every shift (one hit can be luck: the +-5 frame tolerance covers a third of the
+offsets); the clips' uncertainty (1 - (p_best - p_second) over offsets, as prediction reports it)
+against passing gives the largest uncertainty under which at least PRECISION of the clips passed:
+the confidence threshold. Clips with no audio-visual evidence come out uncertain and fail, so they
+are not confident.
 """
 
 from __future__ import annotations
@@ -41,29 +42,28 @@ class SyncSelfCheck:
     """How often known shifts were recovered (within the tolerance), and the calibration made from it."""
 
     clips: int
-    trials: int
-    recovered: float  # share of trials whose best offset was the known one (within tolerance)
+    recovered: float  # share of clips whose every known shift was recovered (within the tolerance)
     confident_share: float
-    confident_recovered: float | None  # share recovered among the confident trials
+    confident_recovered: float | None  # share recovered among the confident clips
     calibration: SyncCalibration
-    per_trial: list[dict] = field(default_factory=list)
+    per_clip: list[dict] = field(default_factory=list)
 
     @property
     def score(self) -> float:
-        """Recovered share among confident trials times the confident share (0 when never confident)."""
+        """Recovered share among confident clips times the confident share (0 when never confident)."""
         return (self.confident_recovered or 0.0) * self.confident_share
 
     def to_dict(self, details: bool = False) -> dict:
-        """JSON-ready form (per-trial rows only with `details`)."""
+        """JSON-ready form (per-clip rows only with `details`)."""
         out = asdict(self)
         out["calibration"], out["score"] = self.calibration.to_dict(), self.score
         if not details:
-            out.pop("per_trial")
+            out.pop("per_clip")
         return out
 
 
 def calibrate(rows: list[dict], precision: float = PRECISION) -> SyncCalibration:
-    """The largest uncertainty under which at least `precision` of the trials recovered their shift."""
+    """The largest uncertainty under which at least `precision` of the clips recovered their shifts."""
     ordered = sorted(rows, key=lambda r: r["uncertainty"])
     threshold, hits = None, 0
     for n, row in enumerate(ordered, start=1):
@@ -73,12 +73,12 @@ def calibrate(rows: list[dict], precision: float = PRECISION) -> SyncCalibration
     return SyncCalibration(threshold, precision)
 
 
-def summarise(rows: list[dict], clips: int) -> SyncSelfCheck:
-    """The self-check of trial rows {"uncertainty", "recovered"} (one per clip and shift)."""
+def summarise(rows: list[dict]) -> SyncSelfCheck:
+    """The self-check of clip rows {"uncertainty", "recovered"}."""
     calibration = calibrate(rows)
     sure = [r for r in rows if calibration.confident(r["uncertainty"])]
     return SyncSelfCheck(
-        clips=clips, trials=len(rows), recovered=float(np.mean([r["recovered"] for r in rows])) if rows else 0.0,
+        clips=len(rows), recovered=float(np.mean([r["recovered"] for r in rows])) if rows else 0.0,
         confident_share=len(sure) / len(rows) if rows else 0.0,
         confident_recovered=float(np.mean([r["recovered"] for r in sure])) if sure else None,
-        calibration=calibration, per_trial=rows)
+        calibration=calibration, per_clip=rows)
