@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def make_project(session, name: str, args) -> dict[str, list[list[float]]]:
-    """Generate and import the clips (as annotation_db/demo.py does); the true boxes per clip key."""
+    """Generate and import the clips (as training/demo.py does); the true boxes per clip key."""
     from annotation_db.import_clips import import_clips
     from core.synthetic.localization import generate_localization
 
