@@ -88,7 +88,7 @@ def test_self_check_on_generated_labels_calibrates_a_model_that_helps(tmp_path):
     # the generator's truth as the project's labels: the self-check knows exactly what it undid
     check = predictor.self_check([TileInput(t.image, t.truth) for t in tiles], max_shift_px=8.0, rounds=2)
     assert check.calibration.threshold_px is not None and check.confident_share > 0.3
-    assert check.confident_recovery_pck["5"] > check.perturbed_pck["5"] + 0.2
+    assert check.confident_recovery_pck["5"] > check.perturbed_pck["5"] + 0.1
     assert check.to_dict()["score"] == check.confident_recovery_pck["5"]
 
 
