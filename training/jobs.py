@@ -28,6 +28,9 @@ def submit_job(session: Session, user: User, model: str, kind: JobKind | str,
     family = get_family(model)
     if project is not None and project.kind.value not in family.project_kinds:
         raise ValueError(f"{model} cannot serve {project.name!r}, a {project.kind.value} project")
+    if JobKind(kind) is JobKind.adapt and (family.adapt is None or project is None):
+        raise ValueError(f"an adapt job needs a project and a family that adapts ({model} does not)"
+                         if family.adapt is None else "an adapt job needs a project")
     job = TrainingJob(kind=JobKind(kind), model=model, project_id=project.id if project else None,
                       params=params or {}, launched_by=user.id)
     session.add(job)
