@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from annotation_db.engine import session_scope
 from annotation_db.models import JobKind, ModelVersion, Project, Role, TrainingJob, User
 from annotation_db.users import require_role
 from core.checkpoints import checkpoint_version, file_sha256, load_checkpoint
@@ -44,11 +45,21 @@ def register_version(session: Session, model: str, path: str | Path, *, project_
 
 
 def version_for_checkpoint(session: Session, model: str, path: str | Path) -> ModelVersion:
-    """The registered version of a checkpoint file, registering it on first use."""
+    """The registered version of a checkpoint file, registering it on first use.
+
+    The first use registers it in a short write transaction of its own (BEGIN IMMEDIATE waits for
+    the lock), after committing `session`: upgrading a read that began before another process
+    wrote would fail at once on SQLite.
+    """
     digest = file_sha256(path)
-    row = session.exec(select(ModelVersion).where(ModelVersion.model == model,
-                                                  ModelVersion.sha256 == digest)).first()
-    return row or register_version(session, model, path)
+    query = select(ModelVersion).where(ModelVersion.model == model, ModelVersion.sha256 == digest)
+    row = session.exec(query).first()
+    if row is not None:
+        return row
+    session.commit()
+    with session_scope(immediate=True) as own:
+        version_id = (own.exec(query).first() or register_version(own, model, path)).id
+    return session.get(ModelVersion, version_id)
 
 
 def resolve_model(session: Session, project: Project, family: ModelFamily,

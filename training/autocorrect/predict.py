@@ -50,7 +50,6 @@ def predict_project(session: Session, project: Project, checkpoint=None, device=
     Confidence is calibrated first by a self-check on the project's own labels (selfcheck.py); an
     unsure proposal keeps the input geometry and says so (`confident: false`).
     """
-    session.commit()  # a fresh snapshot: the caller's may be older than a worker's heartbeat (SQLite)
     resolved = resolve_model(session, project, FAMILY, checkpoint)
     predictor = AutoCorrectPredictor.from_checkpoint(resolved.path, device)
     todo = [i for i in unreviewed_instances(session, project) if raster_ids is None or i.raster_id in raster_ids]

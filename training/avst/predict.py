@@ -40,7 +40,6 @@ def predict_project(session: Session, project: Project, checkpoint: str | Path |
     Confidence is calibrated first by a self-check on (up to CALIBRATION_CLIPS of) the project's own
     clips (core/avst/selfcheck.py); an unsure proposal says the model cannot tell.
     """
-    session.commit()  # a fresh snapshot: the caller's may be older than a worker's heartbeat (SQLite)
     resolved = resolve_model(session, project, FAMILY, checkpoint)
     predictor = AVSTPredictor.from_checkpoint(resolved.path, device)
     clips = session.exec(select(Clip).where(Clip.project_id == project.id, Clip.media_path.is_not(None))

@@ -38,7 +38,6 @@ def heatmap_dir(model_version: str) -> Path:
 def predict_project(session: Session, project: Project, checkpoint: str | Path | None = None,
                     device: str | None = None, progress: Callable[[int, int], None] | None = None) -> int:
     """Write one proposal per clip with media; returns how many were written."""
-    session.commit()  # a fresh snapshot: the caller's may be older than a worker's heartbeat (SQLite)
     resolved = resolve_model(session, project, FAMILY, checkpoint)
     predictor = load_predictor(resolved.path, device, resolved.version)
     clips = session.exec(select(Clip).where(Clip.project_id == project.id, Clip.media_path.is_not(None))
