@@ -92,7 +92,7 @@ def run(predictor: AutoCorrectPredictor, raster: Path, transform, labels: list, 
             "seconds": round(seconds, 1)}
 
 
-def write_project(root: Path, raster: Path, transform, labels: list, out: Path) -> Path:
+def write_project(raster: Path, transform, labels: list, out: Path) -> Path:
     """The noisy labels in the generator's layout (rasters/, annotations.geojson, meta.json), for `adapt`."""
     import shutil
 
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     raster, truth, transform = load_tile(fetch(SPACENET_ATLANTA, get_settings().cache_dir / "samples"))
     if args.write_project:
-        write_project(Path(), raster, transform, noisy(truth, args.noise_px, args.noise_deg, args.seed),
+        write_project(raster, transform, noisy(truth, args.noise_px, args.noise_deg, args.seed),
                       args.write_project)
         print(args.write_project)
         return 0
