@@ -99,7 +99,7 @@ pending = [i.instance_id for i in shown if i.action is None]
 unsure = sum(i.confident is False for i in tile.instances)
 st.subheader(f"Tile {tile.name}")
 st.caption(f"{len(pending)} of {len(shown)} instances left, confident corrections first"
-           + (f"; the model left {unsure} as they were (no confident correction)" if unsure else "")
+           + (f"; {unsure} without a confident correction (kept as imported)" if unsure else "")
            + ". Red: noisy annotation, yellow: model correction, green: accepted.")
 map_column, side = st.columns([3, 2], gap="large")
 with side:
