@@ -128,7 +128,7 @@ def _self_check(check: dict) -> None:
     curve = pd.DataFrame({"perturbed input": check["perturbed_pck"], "every correction": check["recovery_pck"],
                           "with abstention": check["confident_recovery_pck"]})
     curve.index = [int(k) for k in curve.index]
-    st.line_chart(curve.sort_index(), height=220, x_label="k (px)", y_label="PCK@k against the labels")
+    st.line_chart(curve.sort_index(), height=260, x_label="k (model px)", y_label="PCK@k")
 
 
 def _headline_frame(model: str, metric: dict) -> pd.DataFrame | None:
