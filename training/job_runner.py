@@ -132,9 +132,6 @@ def _evaluate(job_id: int, family: ModelFamily, project: str | None, params: dic
 def _adapt(job_id: int, family: ModelFamily, project_name: str | None, params: dict) -> None:
     """Adapt the project's active version to the project's own labels; activate the child only if its
     self-check beats the parent's, otherwise register it marked as not activated."""
-    if family.adapt is None or project_name is None:
-        raise ValueError(f"an adapt job needs a project and a family that adapts ({family.name} does not)"
-                         if family.adapt is None else "an adapt job needs a project")
     with session_scope() as session:
         project = get_project(session, project_name)
         parent = resolve_model(session, project, family)

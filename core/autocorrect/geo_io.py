@@ -23,7 +23,7 @@ class GeoTile:
     """One raster read whole, and its annotations as pixel-space shapes."""
 
     name: str
-    image: np.ndarray  # (bands, H, W) uint8
+    image: np.ndarray | None  # (bands, H, W) uint8; None when only the labels were loaded
     transform: tuple[float, ...]  # affine a..f
     crs: str
     ids: list[int]
@@ -76,9 +76,10 @@ def half_width_px(kind: str, track_width_m: float, transform) -> float:
     return 0.0 if kind == "buildings" else track_width_m / 2 / abs(float(transform[0]))
 
 
-def load_generated(root: str | Path, track_width_m: float = 4.0, with_truth: bool = True) -> tuple[str, list[GeoTile]]:
+def load_generated(root: str | Path, track_width_m: float = 4.0, with_truth: bool = True,
+                   with_images: bool = True) -> tuple[str, list[GeoTile]]:
     """(kind, tiles) of a directory written by `python -m core.synthetic geo` (truth.geojson left unread
-    unless `with_truth`)."""
+    unless `with_truth`; rasters left unread, `image` None, unless `with_images`)."""
     root = Path(root)
     for needed in ("meta.json", "annotations.geojson", "rasters"):
         if not (root / needed).exists():
@@ -90,7 +91,7 @@ def load_generated(root: str | Path, track_width_m: float = 4.0, with_truth: boo
     for name, rows in noisy.groupby("tile", sort=True):
         with rasterio.open(root / "rasters" / name) as src:
             transform, crs = tuple(src.transform)[:6], src.crs.to_wkt()
-        image = read_image(root / "rasters" / name)
+        image = read_image(root / "rasters" / name) if with_images else None
         rows = rows.sort_values("instance_id").to_crs(crs)
         hw = half_width_px(kind, track_width_m, transform)
         ids = [int(v) for v in rows["instance_id"]]

@@ -36,6 +36,12 @@ class AutoCorrectPredictor:
         """Perturbation bound for a tile of `tile_size` px (25 px at 640, scaled)."""
         return self.config.max_shift(tile_size)
 
+    def bound_px(self, tile_size: int, raster_gsd_m: float | None = None, max_shift_m: float | None = None) -> float:
+        """The largest correction in model px: a bound in metres (the project's, else the card's) at the
+        model's GSD, else the card's per-tile-size bound (generated tiles, capped at the 640 px one)."""
+        px = self.config.bound_px(max_shift_m, raster_gsd_m)
+        return px if px is not None else min(self.max_shift(tile_size), self.max_shift(640))
+
     @torch.no_grad()
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.device.type == "cuda" else nullcontext()
@@ -54,8 +60,7 @@ class AutoCorrectPredictor:
         (iterative error feedback).
         """
         if max_shift_px is None:
-            size = max(max(t.image.size) for t in tiles) if tiles else 0
-            max_shift_px = min(self.max_shift(size), self.max_shift(640))
+            max_shift_px = self.bound_px(max(max(t.image.size) for t in tiles) if tiles else 0)
         return correct_sequentially(self._forward, tiles, self.config.window, self.config.memory_map,
                                     probes=0.5 * max_shift_px if uncertainty else 0.0,
                                     max_rot=np.radians(self.config.max_rot_deg) / 2,

@@ -100,7 +100,7 @@ def adapt(options: AutoCorrectAdaptOptions) -> dict:
 def check_tiles(data: Path, config, checked: list[list[bool]] | None = None) -> list[TileInput]:
     """A data folder's labels at the model's GSD, their rasters read window by window; labels not in
     `checked` (default: all are) are memory only."""
-    kind, tiles = load_generated(data, config.track_width_m, with_truth=False)
+    kind, tiles = load_generated(data, config.track_width_m, with_truth=False, with_images=False)
     inputs = []
     for n, tile in enumerate(tiles):
         scale = model_scale(tile.transform, config.gsd_m)

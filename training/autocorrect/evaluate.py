@@ -30,9 +30,7 @@ def corrected_shapes(predictor: AutoCorrectPredictor, tiles: list[GeoTile], unce
 def abstaining_shapes(predictor: AutoCorrectPredictor, tiles: list[GeoTile]) -> tuple[list[list], float]:
     """Every tile's shapes after correction with abstention calibrated by a self-check on the tiles' own
     (noisy) labels, as prediction on a project does; and the share of confident corrections."""
-    size = max(max(t.image.shape[1:]) for t in tiles)
-    bound = predictor.config.bound_px(None, raster_gsd(tiles[0].transform)) or \
-        min(predictor.max_shift(size), predictor.max_shift(640))
+    bound = predictor.bound_px(max(max(t.image.shape[1:]) for t in tiles), raster_gsd(tiles[0].transform))
     inputs = [TileInput(t.image, t.shapes) for t in tiles]
     calibration = predictor.self_check(inputs, bound, rounds=2).calibration
     results = predictor.propose(inputs, calibration)
@@ -56,15 +54,15 @@ def evaluate_directory(checkpoint: str | Path, data: str | Path, device: str | N
     start = time.time()
     passes = passes or predictor.config.passes
     scales = [model_scale(t.transform, predictor.config.gsd_m) for t in tiles]  # scored in raster px
+    model_tiles = at_model_gsd(tiles, predictor.config.gsd_m)
     corrected = [[scaled(s, 1 / k) for s in shapes] for shapes, k in
-                 zip(corrected_shapes(predictor, at_model_gsd(tiles, predictor.config.gsd_m), passes=passes), scales)]
+                 zip(corrected_shapes(predictor, model_tiles, passes=passes), scales)]
     seconds = time.time() - start
     shifted = [global_shift(t.shapes, t.truth, t.image.shape[1:],
                             int(np.ceil(predictor.max_shift(max(t.image.shape[1:])))))[0] for t in tiles]
     methods = {"model": corrected, "noisy_input": [t.shapes for t in tiles], "global_shift": shifted}
     confident_share = None
     if abstain:
-        model_tiles = at_model_gsd(tiles, predictor.config.gsd_m)
         kept, confident_share = abstaining_shapes(predictor, model_tiles)
         methods["model_with_abstention"] = [[scaled(s, 1 / k) for s in shapes] for shapes, k in zip(kept, scales)]
     result = {name: score(shapes, truth, sizes) for name, shapes in methods.items()}

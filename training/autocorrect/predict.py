@@ -90,31 +90,24 @@ def calibrate(predictor: AutoCorrectPredictor, chips: list[Chip], bound_m: float
         seen += len(chip.instances) - len(chip.tile.fixed)
     if not sample:
         return Calibration(None, 0.0)
-    bound_px = _bound_px(predictor, sample[0], bound_m)
+    first = sample[0]
+    bound_px = predictor.bound_px(max(first.tile.image.size), raster_gsd(first.raster.transform), bound_m)
     rounds = max(2, -(-CALIBRATION_INSTANCES // max(seen, 1)))
     check = predictor.self_check([c.tile for c in sample], bound_px, rounds=min(rounds, 8))
-    metres = 1.0 / (sample[0].scale / _raster_gsd(sample[0].raster))  # m per model px
+    metres = 1.0 / _px_per_m(first)
     cal = check.calibration
     return Calibration(None if cal.threshold_px is None else cal.threshold_px * metres, cal.max_shift_px * metres,
                        cal.precision)
 
 
-def _raster_gsd(raster: Raster) -> float:
-    return raster_gsd(raster.transform)
-
-
-def _bound_px(predictor: AutoCorrectPredictor, chip: Chip, bound_m: float | None) -> float:
-    """The bound in model px: metres at the model's GSD, else the card's per-tile-size bound."""
-    px = predictor.config.bound_px(bound_m, _raster_gsd(chip.raster))
-    if px is None:
-        size = max(chip.tile.image.size)
-        px = min(predictor.max_shift(size), predictor.max_shift(640))
-    return px
+def _px_per_m(chip: Chip) -> float:
+    """Model px per metre on this chip's raster."""
+    return chip.scale / raster_gsd(chip.raster.transform)
 
 
 def _scaled_calibration(calibration: Calibration, chip: Chip) -> Calibration:
     """A calibration in metres as model px of this chip's raster."""
-    per_m = chip.scale / _raster_gsd(chip.raster)
+    per_m = _px_per_m(chip)
     threshold = None if calibration.threshold_px is None else calibration.threshold_px * per_m
     return Calibration(threshold, calibration.max_shift_px * per_m, calibration.precision)
 
@@ -132,7 +125,7 @@ def _proposal(chip: Chip, index: int, result, calibration: Calibration) -> NewPr
         payload={"geometry_wkt": move_geometry(source, matrix, transform).wkt,
                  "model_geometry_wkt": move_geometry(source, raw, transform).wkt,
                  "transform": [dx, dy, theta], "confident": bool(result.confident[index]),
-                 "uncertainty_m": None if uncertainty is None else uncertainty / chip.scale * _raster_gsd(chip.raster),
+                 "uncertainty_m": None if uncertainty is None else uncertainty / _px_per_m(chip),
                  "calibration_m": calibration.to_dict()},
         instance_id=instance.id, uncertainty=uncertainty)
 

@@ -46,11 +46,13 @@ def predict_project(session: Session, project: Project, checkpoint: str | Path |
                          .order_by(Clip.id)).all()
     session.commit()  # end the read snapshot: after a long pass SQLite could not turn it into a write
     sample = clips[:: max(1, len(clips) // CALIBRATION_CLIPS)][:CALIBRATION_CLIPS]
-    check = predictor.self_check([predictor.load(c.media_path) for c in sample], [is_speech(c.label) for c in sample])
+    decoded = {c.id: predictor.load(c.media_path) for c in sample}  # decoded once, predicted below too
+    check = predictor.self_check(list(decoded.values()), [is_speech(c.label) for c in sample])
     print(f"self-check on {check.clips} clips: {check.to_dict()}", file=sys.stderr, flush=True)
     proposals = []
     for index, clip in enumerate(clips):
-        prediction = predictor.predict_file(clip.media_path)
+        arrays = decoded.pop(clip.id, None) or predictor.load(clip.media_path)
+        prediction = predictor.predict_clip(arrays)
         proposals.append(NewProposal(payload=proposal_payload(prediction, check.calibration), clip_id=clip.id,
                                      uncertainty=prediction.uncertainty))
         if progress:
