@@ -40,9 +40,11 @@ def evaluate_project(family: ModelFamily, project: str, checkpoint: Path, versio
             target = get_project(session, project)
             settings = dict(target.settings or {})
             data = family.build_training_set(session, target.id, folder / "data")
+            own = family.project_data(session, target.id, folder / "own") if family.adapt_data else None
         scored = {"model": checkpoint}
         heldout = score_on(family, scored, data.heldout_dir, eval_params)
-        check = family.self_check(checkpoint, data.train_dir, settings) if family.self_check else None
+        checked = own[0] if own else data.train_dir
+        check = family.self_check(checkpoint, checked, settings) if family.self_check else None
     benchmark = synthetic_benchmark(family, kind, spec)
     return {"checkpoint": str(checkpoint), "model_version": version, "project": project, "splits": SPLITS,
             "heldout": None if heldout is None else heldout["model"],

@@ -67,12 +67,23 @@ class ModelFamily:
     predict_clip: Callable[..., dict] | None = None
     adapt: Callable[..., dict] | None = None  # adapt(options) -> record with "self_check" parent/child, "improved"
     adapt_options: type | None = None
-    self_check: Callable[..., dict] | None = None  # self_check(checkpoint, data_dir, options) -> report with "score"
+    self_check: Callable[..., dict] | None = None  # self_check(checkpoint, data_dir, settings) -> report with "score"
+    # adapt_data(session, project_id, out_dir) -> the folder adapt and self_check read for a project
+    # (default: the verdict training set's train folder)
+    adapt_data: Callable[..., Path] | None = None
     example_params: Mapping[str, dict] = field(default_factory=dict)  # job kind -> params shown on the Jobs page
 
     def bundled_for(self, kind: str | None = None) -> Path:
         """The bundled checkpoint for a project kind (default: the family's first kind)."""
         return bundled_checkpoint(self.bundled[kind or self.project_kinds[0]])
+
+    def project_data(self, session: Any, project_id: int, out_dir: Path) -> tuple[Path, dict]:
+        """(folder, counts): what adapt and self_check read for a project, written under out_dir."""
+        if self.adapt_data is not None:
+            folder = self.adapt_data(session, project_id, out_dir)
+            return folder, {"clips": len(list((folder / "clips").iterdir()))}
+        data = self.build_training_set(session, project_id, out_dir)
+        return data.train_dir, data.counts
 
     def headline_of(self, report: dict | None) -> float | None:
         """The headline number of an eval report (None if absent)."""

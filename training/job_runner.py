@@ -14,7 +14,7 @@ the parent's.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 
 from annotation_db.engine import session_scope
@@ -135,18 +135,19 @@ def _adapt(job_id: int, family: ModelFamily, project_name: str | None, params: d
     with session_scope() as session:
         project = get_project(session, project_name)
         parent = resolve_model(session, project, family)
-        data = family.build_training_set(session, project.id, _work_dir(job_id) / "data")
+        folder, counts = family.project_data(session, project.id, _work_dir(job_id) / "data")
         bound = (project.settings or {}).get("max_shift_m")
         launcher = session.get(TrainingJob, job_id).launched_by
-    given = {"max_shift_m": bound} if bound is not None and "max_shift_m" not in params else {}
+    takes_bound = "max_shift_m" in {f.name for f in fields(family.adapt_options)}
+    given = {"max_shift_m": bound} if takes_bound and bound is not None and "max_shift_m" not in params else {}
     out = _checkpoint_path(family, job_id)
-    print(f"adapting {parent.version} to {project_name}'s own labels: {data.counts}", flush=True)
-    record = family.adapt(from_params(family.adapt_options, {**given, **params}, data=data.train_dir, out=out,
+    print(f"adapting {parent.version} to {project_name}'s own data: {counts}", flush=True)
+    record = family.adapt(from_params(family.adapt_options, {**given, **params}, data=folder, out=out,
                                       init=parent.path))
     scores = {who: record["self_check"][who]["score"] for who in ("parent", "child")}
+    held = {k: record[k] for k in ("held_out_labels", "held_out_clips") if k in record}
     metrics = {"adapted": True, "activated": bool(record["improved"]), "self_check": record["self_check"],
-               "steps": record["steps"], "max_shift_m": record.get("max_shift_m"), "training_data": data.counts,
-               "held_out_labels": record["held_out_labels"]}
+               "steps": record["steps"], "max_shift_m": record.get("max_shift_m"), "training_data": counts, **held}
     with session_scope(immediate=True) as session:
         version = register_version(session, family.name, out, project_id=project.id, parent_id=parent.version_id,
                                    job_id=job_id, metrics=metrics)

@@ -75,6 +75,34 @@ class EvalOptions:
 
 
 @dataclass(kw_only=True)
+class AdaptOptions:
+    """Self-supervised adaptation to a folder's own unlabelled data, then a self-check of parent and child."""
+
+    data: Path
+    """Folder of the project's own data (no truth is read)."""
+    out: Path
+    """Checkpoint to write (.pt; its JSON config and .train.json record go beside it)."""
+    init: Path | None = None
+    """Checkpoint to adapt (default: the bundled one)."""
+    minutes: float = 10.0
+    """Training time budget; the self-checks come after it."""
+    max_steps: int | None = None
+    """Stop after this many steps (for tests)."""
+    batch_size: int = 16
+    """Samples per step."""
+    lr: float = 1e-4
+    """Adam's learning rate."""
+    check_share: float = 0.25
+    """Share of the items never trained on, that the self-checks run on."""
+    seed: int = 0
+    """Seed of sampling and perturbations."""
+    device: str | None = None
+    """cpu or cuda (default: cuda when there is one)."""
+    threads: int | None = None
+    """Torch CPU threads (default: torch's)."""
+
+
+@dataclass(kw_only=True)
 class PredictOptions:
     """Proposals for a project, or one clip's prediction."""
 

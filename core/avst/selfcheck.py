@@ -53,10 +53,15 @@ class SyncSelfCheck:
         """Recovered share among confident clips times the confident share (0 when never confident)."""
         return (self.confident_recovered or 0.0) * self.confident_share
 
+    @property
+    def rank_key(self) -> tuple[float, float]:
+        """How two models' self-checks on the same clips compare: the score, then the share recovered."""
+        return (self.score, self.recovered)
+
     def to_dict(self, details: bool = False) -> dict:
         """JSON-ready form (per-clip rows only with `details`)."""
         out = asdict(self)
-        out["calibration"], out["score"] = self.calibration.to_dict(), self.score
+        out["calibration"], out["score"], out["rank_key"] = self.calibration.to_dict(), self.score, self.rank_key
         if not details:
             out.pop("per_clip")
         return out

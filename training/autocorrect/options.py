@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.options import EvalOptions, TrainOptions
+from training.options import AdaptOptions, EvalOptions, TrainOptions
 
 
 @dataclass(kw_only=True)
@@ -51,35 +51,17 @@ class AutoCorrectEvalOptions(EvalOptions):
 
 
 @dataclass(kw_only=True)
-class AutoCorrectAdaptOptions:
+class AutoCorrectAdaptOptions(AdaptOptions):
     """Self-supervised adaptation to a project's own labels (J_s + J_c with eq. 3.5 gating), then a self-check."""
 
     data: Path
     """Folder in the generator's layout (rasters/, annotations.geojson, meta.json); truth.geojson is never read."""
-    out: Path
-    """Checkpoint to write (.pt; its JSON config and .train.json record go beside it)."""
     init: Path | None = None
     """Checkpoint to adapt (default: the bundled one for the data's kind)."""
-    minutes: float = 10.0
-    """Training time budget; the self-checks come after it."""
-    max_steps: int | None = None
-    """Stop after this many steps (for tests)."""
     max_shift_m: float | None = None
     """Expected misalignment of the project in metres: the training perturbations and the self-check bound
     (default: the card's)."""
-    batch_size: int = 16
-    """Samples per step."""
-    lr: float = 1e-4
-    """Adam's learning rate."""
     check_rounds: int = 4
     """Self-check rounds (perturbed copies of every held-out label) for the parent and the adapted model."""
-    check_share: float = 0.25
-    """Share of the labels never trained on, that the self-checks run on."""
     check_every: int = 200
     """Steps between self-checks of the model being adapted; the best one is kept."""
-    seed: int = 0
-    """Seed of sampling and perturbations."""
-    device: str | None = None
-    """cpu or cuda (default: cuda when there is one)."""
-    threads: int | None = None
-    """Torch CPU threads (default: torch's)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.options import EvalOptions, TrainOptions
+from training.options import AdaptOptions, EvalOptions, TrainOptions
 
 
 @dataclass(kw_only=True)
@@ -41,3 +41,15 @@ class AVSTEvalOptions(EvalOptions):
 
     lengths: str = "1,2,3,4,5,6"
     """Input lengths in seconds for accuracy_by_length, comma-separated."""
+
+
+@dataclass(kw_only=True)
+class AVSTAdaptOptions(AdaptOptions):
+    """Self-supervised adaptation to a folder of unlabelled clips (taken to be in sync), then a self-check."""
+
+    data: Path
+    """Folder with clips/ (media files); any sync.json there is not read."""
+    epochs: int = 12
+    """Passes over the clips: the first third with other clips as negatives, then other offsets (6.4.3)."""
+    batch_size: int = 8
+    """Clips per step."""
