@@ -23,6 +23,8 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
+from core.framing import Letterbox
+
 MEDIA_SUFFIXES = (".mp4", ".mkv", ".webm")
 
 _EPS = 1e-6  # seconds; absorbs float error when comparing timestamps
@@ -86,9 +88,14 @@ def read_frames(
     start: float = 0.0,
     end: float | None = None,
     size: tuple[int, int] | None = None,
+    square: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """RGB uint8 frames (T, H, W, 3) in [start, end) s, native or nearest to start + k / fps, and their times."""
-    # size is (width, height), as PyAV's reformat takes it.
+    """RGB uint8 frames (T, H, W, 3) in [start, end) s, native or nearest to start + k / fps, and their times.
+
+    size is (width, height), as PyAV's reformat takes it; square=S letterboxes each frame into S x S
+    instead (core/framing.py: the whole frame at one scale, black bars on the short side). Frames are
+    converted as they are decoded, so memory is bounded by the returned array.
+    """
     path = Path(path)
     if fps is not None and not fps > 0:
         raise MediaError(f"{path}: fps must be positive, got {fps}")
@@ -98,24 +105,27 @@ def read_frames(
         stop = _video_span(container, stream)[1]
         stop = stop if end is None else min(end, stop)
         timed = _frames_from(container, stream, start)
+        box = _box(path, stream, size, square)
+        size = size or (stream.width, stream.height)
         if fps is None:
-            picked = list(_frames_between(timed, start, stop))
-        else:
-            picked = _nearest_on_grid(timed, _grid(start, stop, fps))
-        return _stacked(picked, size or (stream.width, stream.height))
+            return _stacked(_frames_between(timed, start, stop), size, box)
+        grid = _grid(start, stop, fps)
+        return _stacked(_nearest_on_grid(timed, grid), size, box, len(grid))
 
 
 def read_frame_at(
-    path: str | Path, t: float, size: tuple[int, int] | None = None
+    path: str | Path, t: float, size: tuple[int, int] | None = None, square: int | None = None
 ) -> np.ndarray:
-    """The RGB uint8 frame (H, W, 3) nearest to t seconds; size is (width, height)."""
+    """The RGB uint8 frame (H, W, 3) nearest to t seconds; size is (width, height), square as in read_frames."""
     path = Path(path)
     with _opened(path) as container:
         stream = _video_stream(container, path)
+        box = _box(path, stream, size, square)
         picked = _nearest_on_grid(_frames_from(container, stream, t), np.array([t]))
-        if not picked:
+        frames, _ = _stacked(picked, size or (stream.width, stream.height), box, 1)
+        if not len(frames):
             raise MediaError(f"{path}: has no decodable video frame")
-        return _rgb(picked[0][1], size)
+        return frames[0]
 
 
 def read_audio(
@@ -278,6 +288,7 @@ def _frames_from(container, stream, t: float) -> Iterator[tuple[float, av.VideoF
         head = next(timed, None)
     if head is not None:
         yield head
+        head = None  # not kept while the rest of the clip decodes
         yield from timed
 
 
@@ -309,20 +320,33 @@ def _grid(start: float, stop: float, fps: float) -> np.ndarray:
 
 def _nearest_on_grid(
     timed: Iterable[tuple[float, av.VideoFrame]], grid: np.ndarray
-) -> list[tuple[float, av.VideoFrame]]:
-    """(grid time, nearest frame) for each grid time; decoding stops once all are settled."""
-    picked: list[tuple[float, av.VideoFrame]] = []
-    previous = None
+) -> Iterator[tuple[float, av.VideoFrame]]:
+    """(grid time, nearest frame) for each grid time, in order; decoding stops once all are settled."""
+    done, previous = 0, None
     for t, frame in timed:
-        while len(picked) < len(grid) and grid[len(picked)] <= t + _EPS:
-            g = grid[len(picked)]
+        while done < len(grid) and grid[done] <= t + _EPS:
+            g = grid[done]
             closer = previous if previous is not None and g - previous[0] < t - g else (t, frame)
-            picked.append((g, closer[1]))
-        if len(picked) == len(grid):
-            return picked
+            yield g, closer[1]
+            done += 1
+        if done == len(grid):
+            return
         previous = (t, frame)
     # Grid times after the last frame see the last frame.
-    return picked + [(g, previous[1]) for g in grid[len(picked) :]] if previous else picked
+    if previous is not None:
+        for g in grid[done:]:
+            yield g, previous[1]
+
+
+def _box(path: Path, stream, size: tuple[int, int] | None, square: int | None) -> Letterbox | None:
+    """The letterbox of stream's frames into square x square px, if square is given."""
+    if square is None:
+        return None
+    if size is not None:
+        raise MediaError(f"{path}: give size or square, not both")
+    if not square > 0:
+        raise MediaError(f"{path}: square must be positive, got {square}")
+    return Letterbox(stream.width, stream.height, int(square))
 
 
 def _rgb(
@@ -336,20 +360,42 @@ def _rgb(
 
 
 def _stacked(
-    picked: list[tuple[float, av.VideoFrame]], size: tuple[int, int]
+    picked: Iterable[tuple[float, av.VideoFrame]],
+    size: tuple[int, int],
+    box: Letterbox | None = None,
+    count: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(T, H, W, 3) RGB frames and (T,) times; a frame picked twice is converted once."""
-    width, height = size
-    frames = np.empty((len(picked), height, width, 3), dtype=np.uint8)
-    converted: dict[int, int] = {}
+    """(T, H, W, 3) RGB frames of size=(width, height) and (T,) times of (time, frame) pairs.
+
+    Each frame is converted as it comes and only the small output is kept, never the decoded
+    frames (a 1080p one is about 3 MB). A frame picked again right after itself (a grid finer
+    than the frame rate) is converted once. With box, frames are scaled to box.inner and placed
+    in black box.size squares. count, when known, is the most pairs there are: the output is
+    then allocated once.
+    """
+    width, height = (box.size, box.size) if box else size
+    scaled = box.inner if box else size
+    left, top = box.offset if box else (0, 0)
     reformatter = VideoReformatter()
-    for i, (_, frame) in enumerate(picked):
-        if id(frame) in converted:
-            frames[i] = frames[converted[id(frame)]]
+    out = np.zeros((count or 0, height, width, 3), dtype=np.uint8)
+    extra: list[np.ndarray] = []  # frames past count (count unknown)
+    times: list[float] = []
+    last = None  # the previous pair's frame; referenced, so `is` cannot match a new frame at its address
+    for i, (t, frame) in enumerate(picked):
+        if frame is not last:
+            image, last = _rgb(frame, scaled, reformatter), frame
+        if i < len(out):
+            target = out[i]
         else:
-            frames[i] = _rgb(frame, size, reformatter)
-            converted[id(frame)] = i
-    return frames, np.array([t for t, _ in picked], dtype=np.float64)
+            target = np.zeros((height, width, 3), dtype=np.uint8)
+            extra.append(target)
+        target[top : top + scaled[1], left : left + scaled[0]] = image
+        times.append(t)
+    if extra:
+        out = np.concatenate([out, np.stack(extra)]) if len(out) else np.stack(extra)
+    elif len(times) < len(out):
+        out = out[: len(times)].copy()
+    return out, np.array(times, dtype=np.float64)
 
 
 # --- audio decoding ----------------------------------------------------------
@@ -364,18 +410,24 @@ def _read_samples(
     if start - _AUDIO_PREROLL > 0:
         _seek(container, stream, origin + start - _AUDIO_PREROLL)
     resampler = av.AudioResampler(format="fltp", layout=layout, rate=sample_rate)
-    chunks, first = [], None
+    out = None
+    at = 0  # index in out of the next resampled sample (negative: before start)
     for frame in chain(_audio_frames(container, stream, origin, stop, sample_rate), [None]):
-        for out in resampler.resample(frame):
-            if out is None:  # a pass-through resampler echoes the flush
+        for chunk in resampler.resample(frame):
+            if chunk is None:  # a pass-through resampler echoes the flush
                 continue
-            if first is None:
-                first = out.time - origin
-            chunks.append(out.to_ndarray())
-    channels = resampler.layout.nb_channels
-    if first is None:
-        return np.zeros((channels, count), dtype=np.float32)
-    return _window(np.concatenate(chunks, axis=1), round((start - first) * sample_rate), count)
+            data = chunk.to_ndarray()
+            if out is None:
+                # Written straight into the window: no list of chunks of a long clip.
+                out = np.zeros((data.shape[0], count), dtype=np.float32)
+                at = -round((start - (chunk.time - origin)) * sample_rate)
+            lo, hi = max(-at, 0), min(data.shape[1], count - at)
+            if hi > lo:
+                out[:, at + lo : at + hi] = data[:, lo:hi]
+            at += data.shape[1]
+    if out is None:
+        return np.zeros((resampler.layout.nb_channels, count), dtype=np.float32)
+    return out
 
 
 def _audio_frames(
@@ -408,15 +460,6 @@ def _on_output_grid(frame: av.AudioFrame, origin: float, sample_rate: int) -> av
     trimmed.sample_rate, trimmed.time_base = rate, frame.time_base
     trimmed.pts = frame.pts + round(Fraction(skip, rate) / frame.time_base)
     return trimmed
-
-
-def _window(samples: np.ndarray, offset: int, count: int) -> np.ndarray:
-    """count samples of (channels, N) samples from index offset, zero outside them."""
-    out = np.zeros((samples.shape[0], count), dtype=np.float32)
-    lo = max(-offset, 0)
-    taken = samples[:, max(offset, 0) : max(offset, 0) + count - lo]
-    out[:, lo : lo + taken.shape[1]] = taken
-    return out
 
 
 # --- encoding ----------------------------------------------------------------

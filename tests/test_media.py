@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+import sys
+import tracemalloc
 from pathlib import Path
 
 import av
@@ -10,6 +12,8 @@ import numpy as np
 import pytest
 import soundfile
 
+import core.media
+from core.framing import Letterbox
 from core.media import (
     MediaError,
     centre_time,
@@ -209,6 +213,63 @@ def test_read_frame_at_picks_nearest_frame(clip):
     assert read_frame_at(clip, centre_time(clip), size=(16, 8)).shape == (8, 16, 3)
 
 
+def test_read_frames_upsampled_whole_clip_is_the_nearest_native_frames(clip):
+    whole, _ = read_frames(clip)
+    frames, _ = read_frames(clip, fps=45)  # k / 45 s is never halfway between two frames at 25 fps
+    np.testing.assert_array_equal(frames, whole[np.rint(np.arange(135) * 25 / 45).astype(int)])
+
+
+@pytest.mark.parametrize("fps", [None, 5, 25, 50])
+def test_read_frames_converts_each_frame_as_it_is_decoded(clip, monkeypatch, fps):
+    """No decoded frame outlives the next two: memory is bounded by the small output, not by the clip.
+
+    (Counted over the first half of the clip: at its end the decoder hands out the frames its
+    threads still hold in one list.)
+    """
+    decoded, held = [object()], []  # the object is referenced by the list alone: the baseline count
+    timed = core.media._timed
+
+    def spying(container, stream):
+        for t, frame in timed(container, stream):
+            counts = [sys.getrefcount(earlier) for earlier in decoded]
+            held.append(sum(count > counts[0] for count in counts[1:]))  # frames read_frames still holds
+            decoded.append(frame)
+            yield t, frame
+
+    monkeypatch.setattr(core.media, "_timed", spying)
+    frames, _ = read_frames(clip, fps=fps, size=(32, 24))
+    monkeypatch.undo()
+    assert len(held) > N_FRAMES // 2 and max(held[: N_FRAMES // 2]) <= 2
+    np.testing.assert_array_equal(frames, read_frames(clip, fps=fps, size=(32, 24))[0])
+
+
+def test_read_frames_square_letterboxes_the_frame(clip):
+    box = Letterbox(WIDTH, HEIGHT, 32)  # 64x48 -> 32x24 picture, bars of 4 px above and below
+    frames, times = read_frames(clip, fps=5, square=32)
+    scaled, scaled_times = read_frames(clip, fps=5, size=box.inner)
+    assert frames.shape == (15, 32, 32, 3) and box.inner == (32, 24) and box.offset == (0, 4)
+    np.testing.assert_array_equal(frames, box.place(scaled))
+    np.testing.assert_array_equal(times, scaled_times)
+    assert not frames[:, :4].any() and not frames[:, 28:].any()
+    np.testing.assert_array_equal(frame_indices(frames[:, 4:28]), np.arange(15) * 5)
+    np.testing.assert_array_equal(read_frame_at(clip, 1.0, square=32), frames[5])
+    native, _ = read_frames(clip, square=16)
+    assert native.shape == (N_FRAMES, 16, 16, 3)
+
+
+def test_read_frames_square_of_a_square_clip_is_a_plain_resize(tmp_path):
+    square = write_clip(tmp_path / "square.mp4", indexed_frames(25, 48, 48), FPS)
+    np.testing.assert_array_equal(read_frames(square, fps=25, square=32)[0],
+                                  read_frames(square, fps=25, size=(32, 32))[0])
+
+
+def test_read_frames_takes_size_or_square(clip):
+    with pytest.raises(MediaError, match="size or square"):
+        read_frames(clip, size=(32, 32), square=32)
+    with pytest.raises(MediaError, match="square must be positive"):
+        read_frame_at(clip, 1.0, square=0)
+
+
 # --- audio -------------------------------------------------------------------
 
 
@@ -268,6 +329,20 @@ def test_read_audio_from_packed_pcm_wav(tmp_path):
     window = read_audio(wav, start=0.77, end=1.9)
     first = round(0.77 * SR)
     np.testing.assert_array_equal(window, whole[first : first + len(window)])
+
+
+def test_read_audio_holds_little_beyond_its_output(tmp_path):
+    """Resampled chunks go straight into the output: a long clip's audio is not held twice over."""
+    wav = tmp_path / "noise.wav"
+    noise = np.random.default_rng(0).standard_normal(30 * 44100).astype(np.float32) * 0.1
+    soundfile.write(wav, np.stack([noise, noise], axis=1), 44100, subtype="PCM_16")
+    tracemalloc.start()
+    try:
+        samples = read_audio(wav, SR)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert samples.shape == (30 * SR,) and peak < 1.5 * samples.nbytes
 
 
 def test_read_audio_without_audio_stream_names_the_file(tmp_path):
