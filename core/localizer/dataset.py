@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from core.framing import Letterbox
 from core.localizer.audio import fit_window
 from core.localizer.config import AudioConfig
 from core.localizer.metrics import CONSENSUS
-from core.media import MEDIA_SUFFIXES, probe, read_audio, read_frame_at
+from core.media import MEDIA_SUFFIXES, MediaError, probe, read_audio, read_frame_at
 
 
 Annotations = list[list[list[float]]]  # one box list per annotator
@@ -31,13 +32,33 @@ class ClipSet:
         return len(self.keys)
 
 
-def clip_inputs(path: str | Path, image_size: int, audio: AudioConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(centre frame (S, S, 3) uint8, audio window (samples,)) of one media file."""
-    centre = probe(path).duration / 2
-    frame = read_frame_at(path, centre, size=(image_size, image_size))
+@dataclass
+class ClipInputs:
+    """One media file's model inputs and where its frame lies in the square input."""
+
+    frame: np.ndarray  # (S, S, 3) uint8: the centre frame letterboxed (black bars on the short side)
+    waveform: np.ndarray  # (samples,) float32: the audio window around the centre frame
+    letterbox: Letterbox  # maps boxes in fractions of the square back to fractions of the source frame
+
+
+def decode_clip(path: str | Path, image_size: int, audio: AudioConfig) -> ClipInputs:
+    """The centre frame, letterboxed into the (S, S) square at one scale (a square frame is only
+    resized), and the audio window around it; MediaError for a file without a picture."""
+    info = probe(path)
+    if info.width <= 0 or info.height <= 0:
+        raise MediaError(f"{path}: has no video frame size (no video stream?)")
+    centre = info.duration / 2
+    letterbox = Letterbox(info.width, info.height, image_size)
+    frame = letterbox.place(read_frame_at(path, centre, size=letterbox.inner))
     half = audio.seconds / 2
     samples = read_audio(path, audio.sample_rate, max(centre - half, 0.0), centre + half)
-    return frame, fit_window(samples, audio)
+    return ClipInputs(frame, fit_window(samples, audio), letterbox)
+
+
+def clip_inputs(path: str | Path, image_size: int, audio: AudioConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(centre frame (S, S, 3) uint8, letterboxed; audio window (samples,)) of one media file."""
+    inputs = decode_clip(path, image_size, audio)
+    return inputs.frame, inputs.waveform
 
 
 def read_annotations(path: str | Path) -> dict[str, Annotations]:
@@ -60,7 +81,8 @@ def media_file(clips_dir: Path, key: str) -> Path | None:
 
 def _fingerprint(files: list[Path], image_size: int, audio: AudioConfig) -> str:
     """Changes when a media file or the decoding settings change."""
-    digest = hashlib.sha256(f"{image_size}:{audio.sample_rate}:{audio.seconds}".encode())
+    # "letterbox": frames of other aspects were stretched to the square before; such caches are not reused
+    digest = hashlib.sha256(f"{image_size}:{audio.sample_rate}:{audio.seconds}:letterbox".encode())
     for path in files:
         stat = path.stat()
         digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
