@@ -78,10 +78,14 @@ def padded_waveform(audio: np.ndarray, n_frames: int) -> np.ndarray:
 
 
 def load_clip(entry: SyncEntry, image_size: int, spectrogram: LogSpectrogram) -> ClipArrays:
-    """Decode a clip at 25 fps and 16 kHz (any source rate is resampled)."""
+    """Decode a clip at 25 fps and 16 kHz (any source rate is resampled).
+
+    Frames of any aspect are letterboxed into image_size squares (core/framing.py): the whole frame
+    at one scale, black bars on the short side; a square clip is only scaled, as before.
+    """
     from core.media import read_audio, read_frames  # PyAV only where files are read
 
-    frames, _ = read_frames(entry.path, fps=VIDEO_FPS, size=(image_size, image_size))
+    frames, _ = read_frames(entry.path, fps=VIDEO_FPS, square=image_size)
     if len(frames) < INPUT_STRIDE * MIN_FRAMES:
         raise ValueError(f"{entry.path}: only {len(frames)} frames at 25 fps; need at least "
                          f"{INPUT_STRIDE * MIN_FRAMES} (1 s)")

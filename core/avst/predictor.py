@@ -28,7 +28,9 @@ class SyncPrediction:
 
     offset_frames: int
     scores: dict[int, float]
-    curve: list[list[float]]  # [seconds at the window centre, probability of the best offset there]
+    # [seconds at the window centre, probability of the best offset there]: 2 s windows along a clip of one
+    # scoring window, or one point per scoring window of a longer clip
+    curve: list[list[float]]
     uncertainty: float  # 1 - (p_best - p_second) over offsets
     attention: np.ndarray | None = None  # dec only: (T, h, w) attention of [CLS] over the frame
 
@@ -102,7 +104,12 @@ class AVSTPredictor:
         """Scores over the whole clip (windows of at most 30 frames averaged), best offset, curve, attention.
 
         Windows keep 15 frames free at both ends, so that every offset is scored on audio from the clip;
-        clips under 2.2 s are scored on one window with silence beyond their ends.
+        clips under 2.2 s are scored on one window with silence beyond their ends. Windows are scored one
+        at a time, keeping only their 31 scores and the first window's features (for the attention and
+        the fine curve), so a long clip costs no more memory than its decoded arrays.
+
+        The curve (Fig. 6.7): for a clip of one window, the best offset's probability in 2 s windows
+        sliding along it; for a longer clip, one point per window, so that it spans the whole clip.
         """
         inner = inner_length(clip) >= MIN_FRAMES
         length = inner_length(clip) if inner else max_length(clip)
@@ -113,16 +120,28 @@ class AVSTPredictor:
         starts = [(first + last) // 2] if last - first < step else \
             sorted(set(range(first, last + 1, step)) | {last})
         with self._autocast():
-            features = [self._features(clip, s, length) for s in starts]
-            logits = torch.stack([self._scores(v, a)[0].float() for v, a in features]).mean(0)
+            first_features, window_logits = None, []
+            for start in starts:
+                features = self._features(clip, start, length)
+                window_logits.append(self._scores(*features)[0].float())
+                if first_features is None:
+                    first_features = features
+            per_window = torch.stack(window_logits)  # (windows, 31)
+            logits = per_window.mean(0)
             best = int(torch.argmax(logits))
             attention = None
             if self.config.variant == "dec":
-                v, a = features[0]
+                v, a = first_features
                 weights = self._scores(v, a[best: best + 1], want_attention=True)[1]
                 grid = self.config.grid
                 attention = weights.float().reshape(-1, grid, grid).cpu().numpy()
-            points = self._curve(features[0], starts[0], best) if curve else []
+            points = []
+            if curve and len(starts) == 1:
+                points = self._curve(first_features, starts[0], best)
+            elif curve:
+                shares = torch.softmax(per_window, 1)[:, best].cpu().numpy()
+                points = [[round((start + INPUT_STRIDE * length / 2) / VIDEO_FPS, 3), float(p)]
+                          for start, p in zip(starts, shares)]
         probabilities = torch.softmax(logits, 0).cpu().numpy()
         top = np.sort(probabilities)[::-1]
         return SyncPrediction(offset_frames=int(OFFSETS[best]),
