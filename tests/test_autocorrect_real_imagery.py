@@ -19,7 +19,8 @@ from annotation_db.users import create_user
 from core.autocorrect.geo_io import load_generated, model_scale, move_geometry, scaled, to_raster_motion
 from core.autocorrect.memory_map import TileInput
 from core.autocorrect.predictor import AutoCorrectPredictor
-from core.autocorrect.raster import RasterWindows
+from core.autocorrect.raster import RasterWindows, read_rgb, stretch_limits
+from core.config import get_settings
 from core.autocorrect.rasterize import Shape
 from core.autocorrect.se2 import affine_matrix, apply_to_points, se2_matrix
 from core.autocorrect.selfcheck import Calibration
@@ -69,6 +70,27 @@ def test_windows_of_any_dtype_and_band_count_are_normalised_and_resampled(tmp_pa
     assert -0.5 <= float(inside.min()) and float(inside.max()) <= 0.5 and float(inside.std()) > 0.01
     edge = windows.window((0, 0), 24)  # 3/4 outside the raster, the rest nodata
     assert float(edge.abs().max()) == 0.0
+
+
+def test_people_see_full_resolution_chips_and_a_cached_overview_of_any_raster(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    data = np.arange(3 * 300 * 500, dtype=np.uint16).reshape(3, 300, 500) % 4000 + 1
+    data[:, :10, :] = 0  # nodata strip
+    path = _geotiff(tmp_path / "r.tif", data, 0.5, nodata=0)
+    chip = read_rgb(path, (100, 50, 164, 98))
+    assert chip.shape == (48, 64, 3) and chip.dtype == np.uint8
+    with rasterio.open(path) as src:
+        lo, hi = stretch_limits(src)
+    expected = np.clip((data[:, 50:98, 100:164] - lo) / (hi - lo), 0, 1)
+    assert np.abs(chip.astype(float) - np.round(np.moveaxis(expected, 0, -1) * 255)).max() <= 1  # real pixels
+    assert (read_rgb(path, (0, 0, 40, 20))[:10] == 128).all()  # nodata mid-grey
+    whole = read_rgb(path, max_side=128)
+    assert max(whole.shape[:2]) <= 128
+    assert list((tmp_path / "var" / "cache" / "overviews").glob("*.npz"))  # computed once, kept
+    with pytest.raises(ValueError, match="outside"):
+        read_rgb(path, (600, 0, 700, 10))
+    get_settings.cache_clear()
 
 
 def test_unsure_proposals_keep_the_input_and_sure_ones_move(tmp_path):

@@ -1,4 +1,5 @@
-"""The geometry review map: the GeoTIFF tile as an inline image, annotations drawn in its pixel frame."""
+"""The geometry review map: real pixels around the selected instance over a decimated view of the tile,
+annotations drawn in the raster's pixel frame. Nothing reads a large raster whole."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import numpy as np
 import shapely
 import streamlit as st
 from shapely import affinity
-from shapely.geometry import mapping
+from shapely.geometry import mapping, shape
 
-from core.autocorrect.geo_io import read_image
+from core.autocorrect.raster import read_rgb
 from core.autocorrect.se2 import affine_matrix
 from ui.maps import local_folium_map
 
-MAX_SIDE = 1024  # larger tiles are shown subsampled
+MAX_SIDE = 1024  # px a side of the tile overview and of the chip around the selected instance
+CHIP_MARGIN = 2.0  # the chip shows this many instance sizes of surroundings on each side
+MIN_CHIP = 256  # px a side at least
 STYLES = {  # layer -> (colour, weight)
     "Noisy annotation": ("#e53935", 2),
     "Model correction": ("#fdd835", 2),
@@ -22,13 +25,23 @@ STYLES = {  # layer -> (colour, weight)
 }
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def tile_rgb(path: str) -> np.ndarray:
-    """(h, w, 3) uint8 view of a GeoTIFF, subsampled to at most MAX_SIDE a side."""
-    image = read_image(path)
-    image = np.repeat(image, 3, 0) if image.shape[0] == 1 else image[:3]
-    step = max(1, int(np.ceil(max(image.shape[1:]) / MAX_SIDE)))
-    return np.ascontiguousarray(np.moveaxis(image[:, ::step, ::step], 0, -1))
+@st.cache_data(max_entries=64, show_spinner=False)
+def view_rgb(path: str, window: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """(h, w, 3) uint8 of a raster px window (default: the whole tile), at most MAX_SIDE a side."""
+    return read_rgb(path, window, MAX_SIDE)
+
+
+def chip_window(wkts: list[str], transform, width: int, height: int) -> tuple[int, int, int, int]:
+    """(col0, row0, col1, row1) raster px around geometries: CHIP_MARGIN of their size each side, at least
+    MIN_CHIP and at most MAX_SIDE px a side (full resolution), inside the tile."""
+    inverse = np.linalg.inv(affine_matrix(transform))
+    points = np.concatenate([np.asarray(shapely.from_wkt(w).envelope.exterior.coords) for w in wkts])
+    cols, rows = (inverse[:2, :2] @ points.T + inverse[:2, 2:]).reshape(2, -1)
+    extent = max(cols.max() - cols.min(), rows.max() - rows.min(), 1.0)
+    side = int(min(max(extent * (1 + 2 * CHIP_MARGIN), MIN_CHIP), MAX_SIDE, max(width, height)))
+    col0 = int(np.clip((cols.min() + cols.max()) / 2 - side / 2, 0, max(width - side, 0)))
+    row0 = int(np.clip((rows.min() + rows.max()) / 2 - side / 2, 0, max(height - side, 0)))
+    return col0, row0, min(col0 + side, width), min(row0 + side, height)
 
 
 def pixel_frame(wkt: str, transform) -> dict:
@@ -41,21 +54,33 @@ def pixel_frame(wkt: str, transform) -> dict:
 
 def review_map(path: str, width: int, height: int, transform, layers: dict[str, list[tuple[int, str]]],
                selected: int | None) -> folium.Map:
-    """The tile with one toggleable layer per entry of `layers` ({name: [(instance id, wkt)]})."""
+    """The tile with one toggleable layer per entry of `layers` ({name: [(instance id, wkt)]}), zoomed to a
+    full-resolution chip around the selected instance; only instances near the chip are drawn."""
     m = local_folium_map(crs="Simple", location=[-height / 2, width / 2], zoom_start=0, min_zoom=-3,
                          max_zoom=4, zoom_snap=0.25)
-    bounds = [[-height, 0], [0, width]]
-    folium.raster_layers.ImageOverlay(tile_rgb(path), bounds=bounds, name="Imagery").add_to(m)
+    whole = [[-height, 0], [0, width]]
+    folium.raster_layers.ImageOverlay(view_rgb(path), bounds=whole, name="Tile overview").add_to(m)
+    chosen = [wkt for features in layers.values() for i, wkt in features if i == selected]
+    window = chip_window(chosen, transform, width, height) if chosen else (0, 0, width, height)
+    col0, row0, col1, row1 = window
+    chip = [[-row1, col0], [-row0, col1]]
+    if max(width, height) > MAX_SIDE:  # else the overview is the full resolution already
+        folium.raster_layers.ImageOverlay(view_rgb(path, window), bounds=chip, name="Imagery (full resolution)"
+                                          ).add_to(m)
+    near = shapely.box(col0 - (col1 - col0), -row1 - (row1 - row0), col1 + (col1 - col0), -row0 + (row1 - row0))
     for name, features in layers.items():
         colour, weight = STYLES[name]
         group = folium.FeatureGroup(name=name)
         for instance_id, wkt in features:
+            frame = pixel_frame(wkt, transform)
+            if instance_id != selected and not near.intersects(shape(frame)):
+                continue
             bold = instance_id == selected
-            folium.GeoJson(pixel_frame(wkt, transform), tooltip=f"#{instance_id} ({name.lower()})",
+            folium.GeoJson(frame, tooltip=f"#{instance_id} ({name.lower()})",
                            style_function=lambda _, c=colour, w=weight, b=bold: {
                                "color": c, "weight": w + 2 if b else w, "fillOpacity": 0.15,
                                "dashArray": None if b else "4 3"}).add_to(group)
         group.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    m.fit_bounds(bounds)
+    m.fit_bounds(chip)
     return m

@@ -8,6 +8,7 @@ size, so memory stays bounded by the batch of windows.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -48,17 +49,38 @@ def normalise(data: np.ndarray, valid: np.ndarray, limits: tuple[float, float] |
     return torch.from_numpy(np.ascontiguousarray(out, dtype=np.float32))
 
 
-def stretch_limits(src: rasterio.io.DatasetReader) -> tuple[float, float] | None:
-    """(low, high) percentiles of a non-8-bit raster's valid pixels, from a decimated read (None for uint8)."""
-    if src.dtypes[0] == "uint8":
-        return None
+def overview(src: rasterio.io.DatasetReader) -> tuple[np.ndarray, np.ndarray]:
+    """(bands, h, w) pixels of a raster decimated (nearest) to at most OVERVIEW_PX a side, and their valid
+    mask. A raster without internal overviews is read whole by GDAL for this (minutes at 20,000 px), so
+    the result is kept in the cache folder, keyed by the file's path, size and modification time."""
+    stat = Path(src.name).stat()
+    key = hashlib.sha256(f"{Path(src.name).resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
+    cached = get_settings().cache_dir / "overviews" / f"{key}.npz"
+    if cached.is_file():
+        with np.load(cached) as stored:
+            return stored["data"], stored["valid"]
     step = max(1, int(np.ceil(max(src.width, src.height) / OVERVIEW_PX)))
     shape = (src.count, max(1, src.height // step), max(1, src.width // step))
-    data = src.read(out_shape=shape, resampling=Resampling.nearest).astype(np.float64)
+    data = src.read(out_shape=shape, resampling=Resampling.nearest)
     valid = np.ones(shape[1:], dtype=bool) if src.nodata is None else np.any(data != src.nodata, axis=0)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(".part.npz")
+        np.savez(partial, data=data, valid=valid)
+        partial.replace(cached)
+    except OSError:
+        pass  # a read-only cache: computed again next time
+    return data, valid
+
+
+def stretch_limits(src: rasterio.io.DatasetReader) -> tuple[float, float] | None:
+    """(low, high) percentiles of a non-8-bit raster's valid pixels, from its overview (None for uint8)."""
+    if src.dtypes[0] == "uint8":
+        return None
+    data, valid = overview(src)
     if not valid.any():
         return (0.0, 1.0)
-    lo, hi = np.percentile(data[:, valid], STRETCH_PERCENTILES)
+    lo, hi = np.percentile(data[:, valid].astype(np.float64), STRETCH_PERCENTILES)
     return float(lo), float(hi)
 
 
@@ -98,3 +120,30 @@ class RasterWindows:
     def close(self) -> None:
         """Release the file."""
         self._src.close()
+
+
+def read_rgb(path: str | Path, window: tuple[int, int, int, int] | None = None, max_side: int = OVERVIEW_PX
+             ) -> np.ndarray:
+    """(h, w, 3) uint8 of a raster px window (col0, row0, col1, row1; default: the whole raster) for people
+    to look at: one windowed read, decimated only if the window is over `max_side` px a side (the whole
+    raster comes from its cached overview), stretched as the models see it; nodata mid-grey."""
+    set_gdal_config("GDAL_CACHEMAX", get_settings().gdal_cache_mb * 2**20)
+    try:
+        src = rasterio.open(path)
+    except rasterio.errors.RasterioIOError as error:
+        raise ValueError(f"{path}: cannot read the raster ({error})") from error
+    with src:
+        col0, row0, col1, row1 = window or (0, 0, src.width, src.height)
+        col0, row0, col1, row1 = max(col0, 0), max(row0, 0), min(col1, src.width), min(row1, src.height)
+        if col1 <= col0 or row1 <= row0:
+            raise ValueError(f"{path}: window {window} lies outside the {src.width}x{src.height} px raster")
+        step = max(1, int(np.ceil(max(col1 - col0, row1 - row0) / max_side)))
+        if step > 1 and (col0, row0, col1, row1) == (0, 0, src.width, src.height) and max_side >= OVERVIEW_PX:
+            data, valid = overview(src)
+        else:
+            shape = (src.count, max(1, (row1 - row0) // step), max(1, (col1 - col0) // step))
+            data = src.read(window=Window(col0, row0, col1 - col0, row1 - row0), out_shape=shape,
+                            resampling=Resampling.average if step > 1 else Resampling.nearest)
+            valid = np.ones(shape[1:], dtype=bool) if src.nodata is None else np.any(data != src.nodata, axis=0)
+        pixels = normalise(data, valid, stretch_limits(src)).numpy() + 0.5
+    return np.ascontiguousarray(np.moveaxis(np.round(pixels * 255), 0, -1).astype(np.uint8))
