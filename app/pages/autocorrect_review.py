@@ -68,8 +68,16 @@ def _export() -> None:
 def _save(tile: gr.TileItem, instance_id: int, action: str, **fields) -> None:
     gr.save_geometry(project_name, user.id, tile, instance_id, action, **fields)
     flash(f"Saved instance #{instance_id}: {action.replace('_', ' ')}.")
-    for key in (f"geo_instance_{tile.raster_id}", "geo_dx", "geo_dy", "geo_rot"):
-        st.session_state.pop(key, None)  # move on to the next instance, adjustment reset
+    order = [i.instance_id for i in tile.instances]
+    at = order.index(instance_id)
+    later = order[at + 1:] + order[:at]  # the queue's order, wrapping round
+    waiting = {i.instance_id for i in tile.instances if i.action is None}
+    st.session_state[f"geo_pick_{tile.raster_id}"] = next((i for i in later if i in waiting), instance_id)
+    # a new widget key: a selectbox keeps its own value over `index`, so the old one would stay on the
+    # instance just saved while the buttons act on another
+    st.session_state["geo_picker"] = st.session_state.get("geo_picker", 0) + 1
+    for key in ("geo_dx", "geo_dy", "geo_rot"):
+        st.session_state.pop(key, None)  # the adjustment starts again from zero
 
 
 def _recorrect(tile: gr.TileItem) -> None:
@@ -103,8 +111,12 @@ st.caption(f"{len(pending)} of {len(shown)} instances left, confident correction
            + ". Red: noisy annotation, yellow: model correction, green: accepted.")
 map_column, side = st.columns([3, 2], gap="large")
 with side:
-    selected = st.selectbox("Instance", list(labels), format_func=labels.get, key=f"geo_instance_{tile.raster_id}",
-                            index=list(labels).index(pending[0]) if pending else 0)
+    options = list(labels)
+    pick = st.session_state.get(f"geo_pick_{tile.raster_id}")
+    pick = pick if pick in labels else (pending[0] if pending else options[0])
+    selected = st.selectbox("Instance", options, format_func=labels.get, index=options.index(pick),
+                            key=f"geo_instance_{tile.raster_id}_{st.session_state.get('geo_picker', 0)}")
+    st.session_state[f"geo_pick_{tile.raster_id}"] = selected
     item = next(i for i in tile.instances if i.instance_id == selected)
     if item.model_version:
         st.caption(f"Correction by {item.model_version}" + (

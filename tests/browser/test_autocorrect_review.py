@@ -88,3 +88,28 @@ def _raster_crs(instance_id: int) -> str:
 
     with session_scope() as session:
         return session.get(Raster, session.get(Instance, instance_id).raster_id).crs
+
+
+def _shown_instance(page) -> str:
+    """The instance the dropdown shows, e.g. '#53 · to review · uncertainty 1.2 px'."""
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Instance")
+    return box.locator("input").input_value()
+
+
+def test_after_a_verdict_the_dropdown_and_the_buttons_move_to_the_same_next_instance(
+        log_in, page, streamlit_server, wait_for_app, app_data):
+    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
+    log_in(page, url, "rita", PASSWORD)
+    page.get_by_role("link", name="Geometry review").click()
+    wait_for_app(page, text="Tile tile_000.tif")
+    first = _shown_instance(page)
+    page.get_by_role("button", name="Accept correction").click()
+    wait_for_app(page, text="accepted.")
+    second = _shown_instance(page)
+    assert second.split()[0] != first.split()[0] and "to review" in second
+    page.get_by_role("button", name="Keep original").click()
+    wait_for_app(page, text="original.")
+    third = _shown_instance(page)
+    verdicts = _rows(Verdict, Verdict.kind == VerdictKind.geometry)
+    assert [f"#{v.instance_id}" for v in verdicts] == [first.split()[0], second.split()[0]]
+    assert "to review" in third and third.split()[0] not in (first.split()[0], second.split()[0])
