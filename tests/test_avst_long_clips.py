@@ -10,8 +10,8 @@ import torch
 
 from core.avst.audio import LogSpectrogram
 from core.avst.builder import build_avst
-from core.avst.config import INPUT_STRIDE, MAX_FRAMES, VIDEO_FPS, get_config
-from core.avst.dataset import SyncEntry, inner_length, load_clip
+from core.avst.config import HOP, INPUT_STRIDE, MAX_FRAMES, VIDEO_FPS, get_config
+from core.avst.dataset import SPECTROGRAM_PIECE, SyncEntry, inner_length, load_clip, log_spectrogram
 from core.avst.evaluation import OFFSETS
 from core.avst.predictor import CURVE_WINDOW, AVSTPredictor
 from core.framing import Letterbox
@@ -89,6 +89,19 @@ def test_load_clip_of_a_square_clip_is_a_plain_resize_as_before(tmp_path, spectr
 
 
 # ---- long clips ----
+
+
+@pytest.mark.parametrize("seconds", [7.3, 130.0])
+def test_the_spectrogram_of_a_long_clip_is_made_in_pieces_with_the_same_columns(spectrogram, seconds):
+    waveform = (np.random.default_rng(1).standard_normal(round(seconds * SAMPLE_RATE) + 13) * 0.1).astype(np.float32)
+    with torch.no_grad():
+        whole = spectrogram(torch.from_numpy(waveform))
+    pieces = log_spectrogram(spectrogram, waveform)
+    assert pieces.shape == whole.shape == (40, len(waveform) // HOP)
+    if seconds * SAMPLE_RATE <= SPECTROGRAM_PIECE:
+        assert torch.equal(pieces, whole)  # one piece: the very call load_clip made before
+    torch.testing.assert_close(pieces, whole, rtol=0, atol=1e-4)
+
 
 
 def test_a_long_clip_gets_one_curve_point_per_window_across_it(long_clip, predictor):

@@ -10,12 +10,13 @@ import numpy as np
 import torch
 
 from core.avst.audio import LogSpectrogram
-from core.avst.config import (FRAME_PHASE, INPUT_STRIDE, MAX_FRAMES, MAX_OFFSET, MIN_FRAMES, SAMPLE_RATE,
-                              SPEC_PER_FRAME, VIDEO_FPS)
+from core.avst.config import (FRAME_PHASE, HOP, INPUT_STRIDE, MAX_FRAMES, MAX_OFFSET, MIN_FRAMES, N_FFT,
+                              SAMPLE_RATE, SPEC_PER_FRAME, VIDEO_FPS)
 
 PAD = MAX_OFFSET  # 25 fps frames of silence on both sides, so every offset has audio
 SAMPLES_PER_FRAME = SAMPLE_RATE // VIDEO_FPS
 MEDIA_SUFFIXES = (".mp4", ".mkv", ".webm")
+SPECTROGRAM_PIECE = 60 * SAMPLE_RATE  # samples of a long clip's audio turned into spectrogram columns at a time
 
 
 @dataclass
@@ -77,6 +78,22 @@ def padded_waveform(audio: np.ndarray, n_frames: int) -> np.ndarray:
     return np.concatenate([pad, audio, pad])
 
 
+def log_spectrogram(spectrogram: LogSpectrogram, waveform: np.ndarray) -> torch.Tensor:
+    """spectrogram(waveform), computed a minute of audio at a time: the STFT of a long clip (about 70 MB a
+    minute) is never held whole. Each piece has N_FFT / 2 samples more on both sides, so every column sees
+    the samples it sees in one pass over the whole waveform; a clip up to a minute is one pass."""
+    samples = torch.from_numpy(waveform)
+    columns, margin, step = len(waveform) // HOP, N_FFT // 2, SPECTROGRAM_PIECE // HOP
+    pieces = []
+    with torch.no_grad():
+        for first in range(0, max(columns, 1), step):
+            last = min(first + step, columns)
+            low, high = max(first * HOP - margin, 0), min(last * HOP + margin, len(waveform))
+            skip = (first * HOP - low) // HOP
+            pieces.append(spectrogram(samples[low:high])[:, skip: skip + last - first])
+    return pieces[0] if len(pieces) == 1 else torch.cat(pieces, dim=1)
+
+
 def load_clip(entry: SyncEntry, image_size: int, spectrogram: LogSpectrogram) -> ClipArrays:
     """Decode a clip at 25 fps and 16 kHz (any source rate is resampled).
 
@@ -91,8 +108,8 @@ def load_clip(entry: SyncEntry, image_size: int, spectrogram: LogSpectrogram) ->
                          f"{INPUT_STRIDE * MIN_FRAMES} (1 s)")
     audio = read_audio(entry.path, SAMPLE_RATE, 0.0, len(frames) / VIDEO_FPS)
     padded = padded_waveform(audio, len(frames))
-    with torch.no_grad():
-        spec = spectrogram(torch.from_numpy(padded))
+    del audio
+    spec = log_spectrogram(spectrogram, padded)
     return ClipArrays(entry, torch.from_numpy(np.ascontiguousarray(frames)), spec,
                       padded[PAD * SAMPLES_PER_FRAME: -PAD * SAMPLES_PER_FRAME])
 
