@@ -81,10 +81,13 @@ def review() -> None:
     evident, other = st.columns(2)
     with evident:
         st.markdown("**Audio-visually evident**")
-        st.button("In sync as it is", key="sync_in_sync", icon=":material/check_circle:", type="primary",
-                  on_click=_save, args=(item, "evident", True, 0))
-        st.button(f"In sync at {offset:+d} frames", key="sync_at_offset", icon=":material/tune:",
-                  disabled=offset == 0, on_click=_save, args=(item, "evident", False, offset))
+        # the answer is about the clip as played: at a non-zero slider that is the offset that fixes it
+        st.button("In sync as it is" if offset == 0 else f"In sync as played ({offset:+d} frames)",
+                  key="sync_in_sync", icon=":material/check_circle:", type="primary", on_click=_save,
+                  args=(item, "evident", offset == 0, offset))
+        if offset != 0:
+            st.button("In sync without correction (0 frames)", key="sync_uncorrected", icon=":material/undo:",
+                      on_click=_save, args=(item, "evident", True, 0))
     with other:
         for category, label, icon in CATEGORY_BUTTONS:
             st.button(label, key=f"sync_{category}", icon=icon, on_click=_save, args=(item, category))

@@ -25,8 +25,8 @@ MODEL_OFFSET = 3
 
 @pytest.fixture
 def app_data(app_db, tmp_path, tmp_path_factory) -> Path:
-    """A sync project of four short clips, each with a proposal at +3 frames, and an annotator."""
-    data = generate_sync(clips=4, seed=4, out=tmp_path_factory.mktemp("sync"), min_duration=2.0,
+    """A sync project of five short clips, each with a proposal at +3 frames, and an annotator."""
+    data = generate_sync(clips=5, seed=4, out=tmp_path_factory.mktemp("sync"), min_duration=2.0,
                          max_duration=2.4, size=64)
     with session_scope() as session:
         import_clips(session, "syncproj", "sync", data / "clips", data / "labels.csv")
@@ -58,12 +58,15 @@ def test_review_each_verdict_and_the_tolerance_study(log_in, page, streamlit_ser
     expect(slider).to_have_attribute("aria-valuetext", str(MODEL_OFFSET))
     slider.focus()
     page.keyboard.press("ArrowRight")
-    wait_for_app(page, text="In sync at +4 frames")
-    page.get_by_role("button", name="In sync at +4 frames").click()
+    wait_for_app(page, text="In sync as played (+4 frames)")
+    page.get_by_role("button", name="In sync as played (+4 frames)").click()
     wait_for_app(page, text="evident, in sync at +4 frames")
     assert list((app_data / "cache" / "sync").glob("*_-4.mp4"))  # the cut that was played
 
-    page.get_by_role("button", name="In sync as it is").click()
+    # the main button records the offset that was played, here the model's
+    page.get_by_role("button", name=f"In sync as played (+{MODEL_OFFSET} frames)").click()
+    wait_for_app(page, text=f"evident, in sync at +{MODEL_OFFSET} frames")
+    page.get_by_role("button", name="In sync without correction (0 frames)").click()
     wait_for_app(page, text="evident, in sync.")
     page.get_by_role("button", name="Uniform or ambient sound").click()
     wait_for_app(page, text="uniform or ambient sound.")  # the saved note, not the button
@@ -72,8 +75,9 @@ def test_review_each_verdict_and_the_tolerance_study(log_in, page, streamlit_ser
 
     rows = _verdicts()
     assert [(v.category.value, v.in_sync, v.offset_frames) for v in rows] == [
-        ("evident", False, 4), ("evident", True, 0), ("uniform_ambient", None, None), ("no_source", None, None)]
-    assert len({v.clip_id for v in rows}) == 4 and all(v.proposal_id for v in rows)
+        ("evident", False, 4), ("evident", False, MODEL_OFFSET), ("evident", True, 0),
+        ("uniform_ambient", None, None), ("no_source", None, None)]
+    assert len({v.clip_id for v in rows}) == 5 and all(v.proposal_id for v in rows)
 
     page.get_by_text("Tolerance study").click()
     wait_for_app(page, text="Is this in sync?")
