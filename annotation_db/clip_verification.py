@@ -19,7 +19,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from annotation_db.assignment import ClipInfo, complete_assignment, next_assignment
+from annotation_db.assignment import ClipInfo, complete_assignment, hold_lease, next_assignment
 from annotation_db.engine import session_scope
 from annotation_db.models import (Answer, Assignment, Clip, Project, ProjectKind, User, Verdict,
                                   VerdictKind, as_utc)
@@ -143,12 +143,17 @@ def get_clip(session: Session, project_id: int, clip_id: int) -> Clip:
 
 def save_answer(session: Session, project_id: int, user_id: int, clip_id: int,
                 answer: Answer | str) -> Verdict:
-    """Store the user's Yes / No / Not sure on a clip and complete their lease on it."""
-    verdict = record_verdict(session, _user(session, user_id), _project(session, project_id),
-                             VerdictKind.clip, clip_id=clip_id, answer=Answer(answer))
+    """Store the user's Yes / No / Not sure on a clip and complete their lease on it.
+
+    ItemReassigned (nothing stored) if the user's lease expired and the clip went to someone else.
+    """
+    user, project = _user(session, user_id), _project(session, project_id)
+    hold_lease(session, project, user, clip_id)
+    verdict = record_verdict(session, user, project, VerdictKind.clip, clip_id=clip_id, answer=Answer(answer))
     for lease in session.exec(select(Assignment).where(
             Assignment.project_id == project_id, Assignment.user_id == user_id,
-            Assignment.clip_id == clip_id, Assignment.completed_at.is_(None))):
+            Assignment.clip_id == clip_id, Assignment.completed_at.is_(None),
+            Assignment.released_at.is_(None))):
         complete_assignment(session, lease)
     return verdict
 

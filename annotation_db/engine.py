@@ -1,4 +1,4 @@
-"""Engines and sessions; SQLite gets WAL, a busy timeout and foreign keys."""
+"""Engines and sessions; SQLite gets WAL, a busy timeout and foreign keys; PostgreSQL uses psycopg 3."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ def get_engine(url: str | None = None) -> Engine:
     """The engine for `url` (default: the configured DATABASE_URL), created once per process."""
     url = url or get_settings().database_url
     parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):  # plain postgresql:// means psycopg 3 here
+        parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False})
@@ -48,12 +50,20 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def is_postgres(session_or_engine) -> bool:
+    """Whether a session (or engine / connection) talks to PostgreSQL."""
+    bind = session_or_engine.get_bind() if hasattr(session_or_engine, "get_bind") else session_or_engine
+    return bind.dialect.name == "postgresql"
+
+
 @contextmanager
 def session_scope(url: str | None = None, immediate: bool = False) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error.
 
     Use `immediate=True` for every session that reads and then writes (claims, saves): on SQLite a
     deferred session whose read snapshot went stale fails its first write at once, busy_timeout or not.
+    On PostgreSQL `immediate` changes nothing: claims and saves there lock the rows they change
+    (SELECT ... FOR UPDATE [SKIP LOCKED]) and rely on the schema's unique indexes.
     """
     engine = get_engine(url)
     if immediate:

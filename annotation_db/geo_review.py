@@ -10,14 +10,14 @@ import shapely
 from shapely import affinity
 from sqlmodel import Session, select
 
-from annotation_db.assignment import complete_assignment, next_assignment
+from annotation_db.assignment import complete_assignment, hold_lease, next_assignment
 from annotation_db.engine import session_scope
 from annotation_db.export_geo import export_geo
 from annotation_db.models import (Assignment, GeometryAction, Instance, Project, ProjectKind, Raster, User,
                                   Verdict, VerdictKind)
 from annotation_db.projects import get_project
 from annotation_db.users import get_user
-from annotation_db.verdicts import latest_proposals, latest_verdicts, record_verdict
+from annotation_db.verdicts import latest_instance_proposals, latest_verdicts, record_verdict
 
 GEO_KINDS = (ProjectKind.railway, ProjectKind.buildings)
 
@@ -68,10 +68,11 @@ def next_tile(session: Session, project: Project, user: User) -> TileItem | None
 def tile_item(session: Session, project: Project, user: User, assignment: Assignment) -> TileItem:
     """The leased tile with its instances and this person's verdicts."""
     raster = session.get(Raster, assignment.raster_id)
-    proposals = latest_proposals(session, project.id)
-    mine = _my_verdicts(session, project, user)
+    instances = session.exec(select(Instance).where(Instance.raster_id == raster.id).order_by(Instance.id)).all()
+    proposals = latest_instance_proposals(session, [i.id for i in instances])
+    mine = _my_verdicts(session, project, user, [i.id for i in instances])
     items = []
-    for instance in session.exec(select(Instance).where(Instance.raster_id == raster.id).order_by(Instance.id)):
+    for instance in instances:
         proposal, verdict = proposals.get(instance.id), mine.get(instance.id)
         items.append(InstanceItem(
             instance.id, instance.source_id, instance.geometry_wkt, proposal.id if proposal else None,
@@ -85,8 +86,12 @@ def tile_item(session: Session, project: Project, user: User, assignment: Assign
                     raster.width, raster.height, items)
 
 
-def _my_verdicts(session: Session, project: Project, user: User) -> dict[int, Verdict]:
-    rows = session.exec(select(Verdict).where(Verdict.project_id == project.id, Verdict.user_id == user.id,
+def _my_verdicts(session: Session, project: Project, user: User, instance_ids: list[int]) -> dict[int, Verdict]:
+    """This person's latest geometry verdict on each of these instances (one tile's worth)."""
+    if not instance_ids:
+        return {}
+    rows = session.exec(select(Verdict).where(Verdict.instance_id.in_(instance_ids), Verdict.user_id == user.id,
+                                              Verdict.project_id == project.id,
                                               Verdict.kind == VerdictKind.geometry).order_by(Verdict.id))
     return {v.instance_id: v for v in rows}
 
@@ -101,9 +106,13 @@ def adjusted_wkt(wkt: str, dx_m: float, dy_m: float, rotation_deg: float) -> str
 def save_geometry_verdict(session: Session, user: User, project: Project, tile: TileItem, instance_id: int,
                           action: GeometryAction | str, dx_m: float = 0.0, dy_m: float = 0.0,
                           rotation_deg: float = 0.0, from_correction: bool = True) -> Verdict:
-    """One verdict from a page action; the lease is completed once every instance has one."""
+    """One verdict from a page action; the lease is completed once every instance has one.
+
+    ItemReassigned (nothing stored) if the tile's lease expired and the tile went to someone else.
+    """
     action = GeometryAction(action)
     item = next(i for i in tile.instances if i.instance_id == instance_id)
+    hold_lease(session, project, user, tile.raster_id, tile.assignment_id)
     base = item.proposal_wkt if from_correction and item.proposal_wkt else item.noisy_wkt
     final = {GeometryAction.accepted: item.proposal_wkt, GeometryAction.original: item.noisy_wkt,
              GeometryAction.adjusted: adjusted_wkt(base, dx_m, dy_m, rotation_deg)}.get(action)
@@ -114,9 +123,10 @@ def save_geometry_verdict(session: Session, user: User, project: Project, tile: 
         fields.update(dx_m=dx_m, dy_m=dy_m, rotation_deg=rotation_deg)
     verdict = record_verdict(session, user, project, VerdictKind.geometry, instance_id=instance_id,
                              proposal_id=item.proposal_id, action=action, **fields)
-    done = set(_my_verdicts(session, project, user))
-    if all(i.instance_id in done for i in tile.instances):
-        complete_assignment(session, session.get(Assignment, tile.assignment_id))
+    done = set(_my_verdicts(session, project, user, [i.instance_id for i in tile.instances]))
+    lease = session.get(Assignment, tile.assignment_id)
+    if all(i.instance_id in done for i in tile.instances) and lease.completed_at is None:
+        complete_assignment(session, lease)
     return verdict
 
 

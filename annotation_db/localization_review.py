@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from sqlmodel import Session, select
 
-from annotation_db.assignment import ClipInfo, complete_assignment, next_assignment
+from annotation_db.assignment import ClipInfo, complete_assignment, hold_lease, next_assignment, refresh_queue_open
 from annotation_db.engine import session_scope
 from annotation_db.export_vggss import export_vggss
 from annotation_db.models import (Assignment, Clip, Project, ProjectKind, Proposal, User, Verdict,
@@ -145,7 +145,11 @@ def next_box_task(session: Session, project: Project, user: User) -> ClipTask | 
 def save_boxes(session: Session, user: User, project: Project, task_clip_id: int,
                boxes: list[list[float]], cannot_localise: bool = False,
                proposal_id: int | None = None, assignment_id: int | None = None) -> Verdict:
-    """Record a stage-2 verdict (boxes, or cannot be localised) and close the lease."""
+    """Record a stage-2 verdict (boxes, or cannot be localised) and close the lease.
+
+    ItemReassigned (nothing stored) if the lease expired and the clip went to someone else.
+    """
+    hold_lease(session, project, user, task_clip_id, assignment_id)
     verdict = record_verdict(session, user, project, VerdictKind.boxes, clip_id=task_clip_id,
                              proposal_id=proposal_id, boxes=[] if cannot_localise else boxes,
                              cannot_localise=cannot_localise)
@@ -162,7 +166,8 @@ def _complete(session: Session, assignment_id: int | None, user: User) -> None:
     if assignment_id is None:
         return
     assignment = session.get(Assignment, assignment_id)
-    if assignment is not None and assignment.user_id == user.id:
+    if (assignment is not None and assignment.user_id == user.id and assignment.completed_at is None
+            and assignment.released_at is None):  # a released lease is someone else's item now
         complete_assignment(session, assignment)
 
 
@@ -238,6 +243,7 @@ def set_overlap(session: Session, project: Project, annotators: int) -> None:
     project.annotators_per_item = annotators
     session.add(project)
     session.flush()
+    refresh_queue_open(session, project)
 
 
 def user_names(session: Session) -> dict[int, str]:

@@ -9,11 +9,19 @@ an earlier one, and nothing is overwritten.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import (JSON, CheckConstraint, Column, ForeignKey, Index, Integer, UniqueConstraint, event,
+                        func, select, text, true, update)
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
+
+# Review queue order of an item without a scored proposal: after every scored one (rank = -uncertainty).
+UNSCORED_RANK = 1.0e30
+# A lease still counts (it holds its place on the item) until it is completed or released.
+OPEN_LEASE = "completed_at IS NULL AND released_at IS NULL"
 
 
 def utcnow() -> datetime:
@@ -28,6 +36,16 @@ def as_utc(moment: datetime) -> datetime:
 
 def _json_column() -> Any:
     return Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+def _queue_rank() -> Any:
+    """Where a unit of work (raster or clip) stands in its project's review queue (lowest first)."""
+    return Field(default=UNSCORED_RANK, sa_column_kwargs={"server_default": text(repr(UNSCORED_RANK))})
+
+
+def _queue_open() -> Any:
+    """Whether a unit of work still needs annotators (False once annotators_per_item leases are done)."""
+    return Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
 def _late_foreign_key(target: str, name: str) -> Any:
@@ -128,7 +146,8 @@ class Raster(SQLModel, table=True):
     """A georeferenced image tile; the unit of work on geo projects."""
 
     __tablename__ = "rasters"
-    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    __table_args__ = (UniqueConstraint("project_id", "name"),
+                      Index("ix_rasters_queue", "project_id", "queue_open", "queue_rank", "id"))
     id: Optional[int] = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="projects.id", index=True)
     name: str
@@ -139,6 +158,10 @@ class Raster(SQLModel, table=True):
     band_count: int
     transform: list[float] = Field(sa_column=Column(JSON, nullable=False))  # affine a..f
     created_at: datetime = Field(default_factory=utcnow)
+    # the review queue: -(largest uncertainty of its instances' latest proposals), UNSCORED_RANK if none;
+    # queue_open turns False once annotators_per_item leases on it are completed
+    queue_rank: float = _queue_rank()
+    queue_open: bool = _queue_open()
 
 
 class Instance(SQLModel, table=True):
@@ -160,7 +183,8 @@ class Clip(SQLModel, table=True):
     """An audio-visual clip; the unit of work on localisation, sync and verification projects."""
 
     __tablename__ = "clips"
-    __table_args__ = (UniqueConstraint("project_id", "key"),)
+    __table_args__ = (UniqueConstraint("project_id", "key"),
+                      Index("ix_clips_queue", "project_id", "queue_open", "queue_rank", "id"))
     id: Optional[int] = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="projects.id", index=True)
     key: str  # "<youtube id>_<start, 6 digits>" (the VGG-Sound / VGG-SS naming) or the file stem
@@ -175,6 +199,9 @@ class Clip(SQLModel, table=True):
     width: Optional[int] = None
     height: Optional[int] = None
     created_at: datetime = Field(default_factory=utcnow)
+    # the review queue: -(uncertainty of the latest proposal), UNSCORED_RANK if none; see Raster
+    queue_rank: float = _queue_rank()
+    queue_open: bool = _queue_open()
 
 
 class ModelVersion(SQLModel, table=True):
@@ -223,6 +250,8 @@ class Verdict(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("(instance_id IS NULL) <> (clip_id IS NULL)", name="one_item"),
         Index("ix_verdicts_item", "project_id", "kind", "instance_id", "clip_id"),
+        Index("ix_verdicts_clip_id", "clip_id"),
+        Index("ix_verdicts_instance_id", "instance_id"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="projects.id", index=True)
@@ -252,12 +281,28 @@ class Verdict(SQLModel, table=True):
 
 
 class Assignment(SQLModel, table=True):
-    """An item leased to one annotator; others do not get it until the lease expires."""
+    """An item leased to one annotator; others do not get it until the lease expires.
+
+    A lease is open until it is completed (the annotator's verdict is in) or released (it expired and
+    the item went to someone else, or it was handed back). Each open lease holds one of the item's
+    `annotators_per_item` slots, and the database refuses a second open lease on a slot: one-annotator
+    items (slot 0 only) can never have two open leases, whatever the claims do.
+    """
 
     __tablename__ = "assignments"
     __table_args__ = (
         CheckConstraint("(raster_id IS NULL) <> (clip_id IS NULL)", name="one_item"),
         Index("ix_assignments_item", "project_id", "raster_id", "clip_id"),
+        Index("ix_assignments_clip_id", "clip_id"),
+        Index("ix_assignments_raster_id", "raster_id"),
+        Index("ux_assignments_open_clip_slot", "clip_id", "slot", unique=True,
+              sqlite_where=text(f"clip_id IS NOT NULL AND {OPEN_LEASE}"),
+              postgresql_where=text(f"clip_id IS NOT NULL AND {OPEN_LEASE}")),
+        Index("ux_assignments_open_raster_slot", "raster_id", "slot", unique=True,
+              sqlite_where=text(f"raster_id IS NOT NULL AND {OPEN_LEASE}"),
+              postgresql_where=text(f"raster_id IS NOT NULL AND {OPEN_LEASE}")),
+        Index("ix_assignments_open_by_user", "user_id", "project_id",
+              sqlite_where=text(OPEN_LEASE), postgresql_where=text(OPEN_LEASE)),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="projects.id", index=True)
@@ -267,6 +312,8 @@ class Assignment(SQLModel, table=True):
     leased_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     completed_at: Optional[datetime] = None
+    released_at: Optional[datetime] = None  # ended without a verdict: expired and taken over, or handed back
+    slot: int = 0  # which of the item's annotators_per_item places the lease holds (0 on one-annotator items)
 
 
 class TrainingJob(SQLModel, table=True):
@@ -294,3 +341,51 @@ class TrainingJob(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: Optional[datetime] = None
     finished_at: Optional[datetime] = None
+
+
+# ---- the review queue's ranks follow the proposals, however they are written ----
+
+RANK_CHUNK = 500  # ids per UPDATE ... WHERE id IN (...)
+
+
+def refresh_queue_ranks(connection: Any, clip_ids: Iterable[int] = (),
+                        instance_ids: Iterable[int] = ()) -> None:
+    """Set queue_rank of these clips and of the rasters of these instances from their latest proposals.
+
+    A clip ranks by its latest proposal's uncertainty, a raster by the largest uncertainty among its
+    instances' latest proposals (most uncertain first); items without one rank last (UNSCORED_RANK).
+    """
+    proposals, clips, rasters = Proposal.__table__, Clip.__table__, Raster.__table__
+    instances = Instance.__table__
+    newer = proposals.alias("newer")
+    clip_rank = select(-proposals.c.uncertainty).where(proposals.c.id == select(func.max(newer.c.id)).where(
+        newer.c.clip_id == clips.c.id).correlate(clips).scalar_subquery()).correlate(clips).scalar_subquery()
+    latest_per_instance = select(func.max(newer.c.id)).select_from(
+        newer.join(instances, instances.c.id == newer.c.instance_id)).where(
+        instances.c.raster_id == rasters.c.id).group_by(newer.c.instance_id).correlate(rasters)
+    raster_rank = select(func.min(-proposals.c.uncertainty)).where(
+        proposals.c.id.in_(latest_per_instance)).correlate(rasters).scalar_subquery()
+    clip_ids = sorted({int(i) for i in clip_ids if i is not None})
+    for start in range(0, len(clip_ids), RANK_CHUNK):
+        connection.execute(update(clips).where(clips.c.id.in_(clip_ids[start:start + RANK_CHUNK]))
+                           .values(queue_rank=func.coalesce(clip_rank, UNSCORED_RANK)))
+    instance_ids = sorted({int(i) for i in instance_ids if i is not None})
+    raster_ids: set[int] = set()
+    for start in range(0, len(instance_ids), RANK_CHUNK):
+        raster_ids.update(connection.execute(select(instances.c.raster_id).where(
+            instances.c.id.in_(instance_ids[start:start + RANK_CHUNK])).distinct()).scalars())
+    ordered = sorted(raster_ids)
+    for start in range(0, len(ordered), RANK_CHUNK):
+        connection.execute(update(rasters).where(rasters.c.id.in_(ordered[start:start + RANK_CHUNK]))
+                           .values(queue_rank=func.coalesce(raster_rank, UNSCORED_RANK)))
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _rank_new_proposals(session: OrmSession, _context: Any) -> None:
+    """After a flush that stored proposals, re-rank their items (the lists still show what was new)."""
+    clip_ids, instance_ids = set(), set()
+    for obj in session.new:
+        if isinstance(obj, Proposal):
+            (clip_ids if obj.clip_id is not None else instance_ids).add(obj.clip_id or obj.instance_id)
+    if clip_ids or instance_ids:
+        refresh_queue_ranks(session.connection(), clip_ids, instance_ids)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from annotation_db.assignment import complete_assignment, next_assignment
+from annotation_db.assignment import complete_assignment, hold_lease, next_assignment
 from annotation_db.engine import session_scope
 from annotation_db.models import Assignment, Clip, Project, ProjectKind, Proposal, User, Verdict, VerdictKind
 from annotation_db.projects import get_project
@@ -75,7 +75,11 @@ def _item(session: Session, assignment: Assignment, clip: Clip) -> SyncItem:
 def save_sync_verdict(session: Session, user: User, project: Project, item: SyncItem, category: str,
                       in_sync: bool | None = None, offset_frames: int | None = None,
                       finish: bool = True) -> Verdict:
-    """Store the annotator's answer on a clip; with finish, the clip's lease is completed."""
+    """Store the annotator's answer on a clip; with finish, the clip's lease is completed.
+
+    ItemReassigned (nothing stored) if the lease expired and the clip went to someone else.
+    """
+    lease = hold_lease(session, project, user, item.clip_id, item.assignment_id)
     if category != "evident":
         in_sync, offset_frames = None, None
     elif in_sync:
@@ -83,8 +87,8 @@ def save_sync_verdict(session: Session, user: User, project: Project, item: Sync
     verdict = record_verdict(session, user, project, VerdictKind.sync, clip_id=item.clip_id,
                              proposal_id=item.proposal_id, category=category, in_sync=in_sync,
                              offset_frames=offset_frames)
-    if finish:
-        complete_assignment(session, session.get(Assignment, item.assignment_id))
+    if finish and lease is not None and lease.completed_at is None:
+        complete_assignment(session, lease)
     return verdict
 
 

@@ -92,3 +92,12 @@ def latest_proposals(session: Session, project_id: int) -> dict[int, Proposal]:
         .group_by(Proposal.instance_id, Proposal.clip_id)
     rows = session.exec(select(Proposal).where(Proposal.id.in_(newest))).all()
     return {(p.instance_id if p.instance_id is not None else p.clip_id): p for p in rows}
+
+
+def latest_instance_proposals(session: Session, instance_ids: list[int]) -> dict[int, Proposal]:
+    """The most recent proposal of each of these instances (one raster's worth: no project scan)."""
+    if not instance_ids:
+        return {}
+    newest = select(func.max(Proposal.id)).where(Proposal.instance_id.in_(instance_ids)) \
+        .group_by(Proposal.instance_id)
+    return {p.instance_id: p for p in session.exec(select(Proposal).where(Proposal.id.in_(newest)))}

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlmodel import SQLModel
 
-import annotation_db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from annotation_db.engine import get_engine
+from annotation_db.models import SQLModel  # importing the models registers the tables on its metadata
 
 config = context.config
 target_metadata = SQLModel.metadata

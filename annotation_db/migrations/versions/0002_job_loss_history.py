@@ -6,7 +6,6 @@ Create Date: 2026-11-25 00:52:20.950577
 """
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
 
 
 revision = '0002'
