@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
             add_options(adapt.add_parser(name, help=f"adapt {name} to a folder's own labels (no truth read)"),
                         family.adapt_options)
     _add_job_commands(actions)
+    from training.audioclass.options import CurateOptions
+
+    curate = actions.add_parser("curate", help="VGG-Sound curation stages 3 and 4 on a folder of clips "
+                                               "(kept clips as a VGG-Sound CSV, decisions beside it)")
+    add_options(curate, CurateOptions)
+    curate.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -93,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         from training.job_cli import run_jobs_command, run_versions_command
 
         return (run_jobs_command if args.action == "jobs" else run_versions_command)(args)
+    if args.action == "curate":
+        return _curate(args)
     try:
         return ACTIONS[args.action](args)
     except (FileNotFoundError, ValueError, LookupError) as error:
@@ -139,6 +147,20 @@ def _predict(args: argparse.Namespace) -> int:
                                        options.device, progress=_progress)
     print(json.dumps({"project": options.project, "proposals": count}) if args.json else
           f"{count} proposals written for {options.project}")
+    return 0
+
+
+def _curate(args: argparse.Namespace) -> int:
+    from training.audioclass.curate import curate
+    from training.audioclass.options import CurateOptions
+
+    try:
+        report = curate(from_namespace(CurateOptions, args))
+    except (FileNotFoundError, ValueError, LookupError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    summary = {k: report[k] for k in ("out", "decisions", "counts", "seconds", "retrieval_features")}
+    print(json.dumps(summary) if args.json else _as_text(summary))
     return 0
 
 

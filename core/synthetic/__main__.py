@@ -1,4 +1,4 @@
-"""`python -m core.synthetic geo|localization|sync ...`: write a generated data set to a folder."""
+"""`python -m core.synthetic geo|localization|sync|curation ...`: write a generated data set to a folder."""
 
 from __future__ import annotations
 
@@ -39,6 +39,22 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--size", type=int, default=112, help="frame side in pixels")
     sync.add_argument("--seed", type=int, default=0)
     sync.add_argument("--out", type=Path, required=True)
+
+    cur = sub.add_parser("curation", help="VGG-Sound curation clips: partly wrong labels, speech / music "
+                                          "overlays, duplicates (truth.csv beside labels.csv)")
+    cur.add_argument("--clips", type=int, default=200)
+    cur.add_argument("--classes", type=int, default=20, help="sound classes (at most 25)")
+    cur.add_argument("--wrong-labels", type=float, default=0.3, help="share of clips labelled with another class")
+    cur.add_argument("--overlays", type=float, default=0.1, help="share of clips with speech or music over them")
+    cur.add_argument("--hard", type=float, default=0.1,
+                     help="share of right-label clips mixed under a louder sound of another class")
+    cur.add_argument("--duplicates", type=float, default=0.02, help="share of clips re-uploading another clip")
+    cur.add_argument("--test-share", type=float, default=0.0, help="share of clips with split 'test'")
+    cur.add_argument("--seconds", type=float, default=10.0, help="clip length")
+    cur.add_argument("--overlay-set", action="store_true",
+                     help="instead: clips labelled speech / music / other for the stage-3 classifier")
+    cur.add_argument("--seed", type=int, default=0)
+    cur.add_argument("--out", type=Path, required=True)
     return parser
 
 
@@ -56,6 +72,15 @@ def main(argv: list[str] | None = None) -> int:
         out = generate_localization(clips=args.clips, seed=args.seed, out=args.out,
                                     duration=args.duration, size=args.size,
                                     label_noise=args.label_noise, scene_context=args.scene_context)
+    elif args.command == "curation":
+        from core.synthetic.curation import generate_curation, generate_overlay_set
+
+        if args.overlay_set:
+            out = generate_overlay_set(clips=args.clips, seed=args.seed, out=args.out, seconds=args.seconds)
+        else:
+            out = generate_curation(clips=args.clips, classes=args.classes, seed=args.seed, out=args.out,
+                                    wrong_labels=args.wrong_labels, overlays=args.overlays, hard=args.hard,
+                                    duplicates=args.duplicates, test_share=args.test_share, seconds=args.seconds)
     else:
         from core.synthetic.sync import generate_sync
 
