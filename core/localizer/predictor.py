@@ -166,7 +166,7 @@ class LocalizerPredictor:
                    partners: int = PARTNERS, batch_size: int = 64) -> LocalizerSelfCheck:
         """Two clips' frames side by side with one clip's audio: does the map go to its half?
         Per clip: its uncertainty and whether it passed every trial; the threshold from them."""
-        n = len(frames)
+        frames, n = np.asarray(frames), len(frames)
         keys = keys or [str(i) for i in range(n)]
         if n < 2:
             return summarise([])
@@ -176,7 +176,7 @@ class LocalizerPredictor:
         passed = np.zeros(len(plan), dtype=bool)
         for start in range(0, len(plan), batch_size):
             chunk = plan[start:start + batch_size]
-            pictures = np.stack([side_by_side(frames[left], frames[right]) for _, left, right in chunk])
+            pictures = side_by_side(frames[[left for _, left, _ in chunk]], frames[[right for _, _, right in chunk]])
             maps = torch.einsum("nc,nchw->nhw", audio[[i for i, _, _ in chunk]], self._visual(pictures))
             for k, ((i, left, _), heatmap) in enumerate(zip(chunk, maps.cpu().numpy())):
                 passed[start + k] = heavier_side(heatmap) == (0 if left == i else 1)

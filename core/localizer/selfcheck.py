@@ -79,10 +79,15 @@ class LocalizerSelfCheck:
         """Recovered share among confident clips times the confident share (0 when never confident)."""
         return (self.confident_recovered or 0.0) * self.confident_share
 
+    @property
+    def rank_key(self) -> tuple[float, float]:
+        """How two models' self-checks on the same clips compare: the score, then the share of trials passed."""
+        return (self.score, self.trials_passed)
+
     def to_dict(self, details: bool = False) -> dict:
         """JSON-ready form (per-clip rows only with `details`)."""
         out = asdict(self)
-        out["calibration"], out["score"] = self.calibration.to_dict(), self.score
+        out["calibration"], out["score"], out["rank_key"] = self.calibration.to_dict(), self.score, list(self.rank_key)
         if not details:
             out.pop("per_clip")
         return out
@@ -136,13 +141,14 @@ def partners(audio_similarity: np.ndarray, count: int = PARTNERS) -> list[list[i
 
 
 def side_by_side(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Two (S, S, 3) uint8 frames as one 2:1 picture letterboxed into an (S, S, 3) square."""
-    size = left.shape[0]
+    """Pairs of (..., S, S, 3) uint8 frames as 2:1 pictures letterboxed into (..., S, S, 3) squares."""
+    size = left.shape[-3]
     box = Letterbox(2 * size, size, size)
     width, height = box.inner
-    pair = torch.from_numpy(np.concatenate([left, right], axis=1)).permute(2, 0, 1)[None].float()
-    scaled = F.interpolate(pair, size=(height, width), mode="area")[0].permute(1, 2, 0)
-    return box.place(scaled.round().clamp(0, 255).to(torch.uint8).numpy())
+    pairs = torch.from_numpy(np.concatenate([left, right], axis=-2)).reshape(-1, size, 2 * size, 3)
+    scaled = F.interpolate(pairs.permute(0, 3, 1, 2).float(), size=(height, width), mode="area")
+    scaled = scaled.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    return box.place(scaled.reshape(*left.shape[:-3], height, width, 3))
 
 
 def heavier_side(heatmap: np.ndarray) -> int | None:

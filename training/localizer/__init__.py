@@ -13,8 +13,10 @@ FAMILY = ModelFamily(
     train=lazy("training.localizer.train:train"),
     evaluate=lazy("training.localizer.evaluate:evaluate"),
     predict_project=lazy("training.localizer.predict:predict_project"),
+    predict_clip=lazy("training.localizer.predict:predict_clip"),
     build_training_set=lazy("training.localizer.verdict_data:build_training_set"),
     ignore_verdicts=lazy("training.localizer.verdict_data:ignore_verdicts"),
     make_benchmark=lazy("training.localizer.evaluate:make_benchmark"),
+    self_check=lazy("training.localizer.selfcheck:project_self_check"),
     example_params={"train": {"epochs": 2, "max_steps": 100}, "evaluate": {}},
 )
