@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.options import EvalOptions, TrainOptions
+from training.options import AdaptOptions, EvalOptions, TrainOptions
 
 PEOPLE_BOXES = "people_boxes.json"  # people's boxes in a verdict training set (verdict_data.py)
 
@@ -48,3 +48,15 @@ class LocalizerEvalOptions(EvalOptions):
 
     limit: int | None = None
     """Score only the first N clips."""
+
+
+@dataclass(kw_only=True)
+class LocalizerAdaptOptions(AdaptOptions):
+    """Self-supervised adaptation (the tri-map loss, 5.3.4) to a folder of unlabelled clips, then a self-check."""
+
+    data: Path
+    """Folder with clips/ (media files); any boxes there are not read."""
+    epochs: int = 20
+    """Passes over the clips (the time budget usually ends training first)."""
+    batch_size: int = 32
+    """Clips per step (the other clips of a step are the easy negatives)."""
