@@ -33,7 +33,8 @@ class ResNet18Trunk(nn.Module):
     def __init__(self, base_width: int, stem_stride: int = 2) -> None:
         super().__init__()
         w = base_width
-        self.stem = nn.Sequential(nn.Conv2d(1, w, 7, stem_stride, 3, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True),
+        self.stem = nn.Sequential(nn.Conv2d(1, w, 7, stem_stride, 3, bias=False), nn.BatchNorm2d(w),
+                                  nn.ReLU(inplace=True),
                                   nn.MaxPool2d(3, 2, 1))
         widths = (w, 2 * w, 4 * w, 8 * w)
         layers, inputs = [], w

@@ -13,7 +13,7 @@ class AudioClassTrainOptions(TrainOptions):
     """One audio classifier run: Adam and cross entropy over the folder's classes (4.4.2)."""
 
     config: str = "tiny-ap"
-    """Named network config: resnet18-ap, resnet18-nv (Table 4.4), tiny-ap, tiny-nv or micro (core/audioclass/config.py)."""
+    """Named network config: resnet18-ap, resnet18-nv (Table 4.4), tiny-ap, tiny-nv, micro (core/audioclass/config.py)."""
     epochs: int = 12
     """Passes over the training clips (max_steps, when given, wins)."""
     lr: float = 1e-3

@@ -92,13 +92,13 @@ def predict_project(session: Session, project: Project, checkpoint: str | Path |
     return written
 
 
-def predict_clip(options: PredictOptions) -> dict:
-    """`predict audioclass --clip FILE`: {"speech", "music", "other"} from the stage-3 classifier, and the
-    classifier's top classes (checkpoint: --checkpoint, else the bundled demo)."""
+def predict_clip(options: PredictOptions, verifier: Path | None = None) -> dict:
+    """`predict audioclass --clip FILE`: {"speech", "music", "other"} from the stage-3 classifier (default: the
+    bundled one), and the classifier's top classes (checkpoint: --checkpoint, else the bundled demo)."""
     path = Path(options.clip)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    verifier = load_verifier(device=options.device)
+    verifier = load_verifier(verifier, options.device)
     scores = verifier.predict_file(path)
     predictor = load_predictor(options.checkpoint, options.device)
     probs = predictor.predict_file(path)
