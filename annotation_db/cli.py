@@ -115,41 +115,40 @@ def _password(env_var: str | None) -> str:
     return password
 
 
-def _run_import(args, run: Callable) -> int:
-    with session_scope() as session:
-        report = run(session, _terminal_progress)
-        _terminal_progress(1, 1, "done")
+def _run_import(args, importer: Callable, *inputs, after: Callable | None = None) -> int:
+    """Read and check everything first (no write transaction), then write it all in one short one."""
+    plan = importer.plan(*inputs, progress=_terminal_progress)
+    with session_scope(immediate=True) as session:
+        report = plan.apply(session)
+        if after is not None:
+            after(session)
+    _terminal_progress(1, 1, "done")
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())
     return 0
 
 
 def _import_geo(args) -> int:
     from annotation_db.import_geo import import_geo
-
     from annotation_db.projects import set_project_settings
 
-    def run(session, progress):
-        report = import_geo(session, args.project, args.kind, args.rasters, args.annotations, args.skip_bad,
-                            progress)
+    def settings(session) -> None:
         if args.max_shift_m is not None:
             set_project_settings(session, args.project, max_shift_m=args.max_shift_m)
-        return report
 
-    return _run_import(args, run)
+    return _run_import(args, import_geo, args.project, args.kind, args.rasters, args.annotations,
+                       args.skip_bad, after=settings)
 
 
 def _import_clips(args) -> int:
     from annotation_db.import_clips import import_clips
 
-    return _run_import(args, lambda s, p: import_clips(
-        s, args.project, args.task, args.clips, args.labels, args.skip_bad, p))
+    return _run_import(args, import_clips, args.project, args.task, args.clips, args.labels, args.skip_bad)
 
 
 def _import_vggss(args) -> int:
     from annotation_db.import_vggss import import_vggss
 
-    return _run_import(args, lambda s, p: import_vggss(
-        s, args.project, args.file, args.media, args.skip_bad, p))
+    return _run_import(args, import_vggss, args.project, args.file, args.media, args.skip_bad)
 
 
 def _export_geo(args) -> int:

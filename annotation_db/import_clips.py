@@ -1,4 +1,7 @@
-"""Import audio-visual clips (and VGG-Sound labels) into a localisation, sync or verification project."""
+"""Import audio-visual clips (and VGG-Sound labels) into a localisation, sync or verification project.
+
+Every clip is found and probed before anything is written; the write is one short bulk transaction.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from annotation_db.models import Clip, ProjectKind
-from annotation_db.projects import ensure_project
-from annotation_db.reports import ImportReport, Progress
+from annotation_db.projects import ensure_project, existing_project
+from annotation_db.reports import ImportPlan, ImportReport, Progress, insert_rows, planned, reading, row_values
 from core.errors import InputError
 from core.media import MEDIA_SUFFIXES, MediaError, MediaInfo, probe
 from core.vggsound import LabelRow, parse_clip_key, read_labels_csv
@@ -16,19 +19,20 @@ from core.vggsound import LabelRow, parse_clip_key, read_labels_csv
 CLIP_TASKS = (ProjectKind.localization, ProjectKind.sync, ProjectKind.clip_verification)
 
 
-def import_clips(session: Session, project: str, task: str, clips: str | Path,
-                 labels: str | Path | None = None, skip_bad: bool = False,
-                 progress: Progress = None) -> ImportReport:
-    """Add every mp4/mkv/webm under `clips` that has audio; nothing is written if it raises."""
+def plan_clips(project: str, task: str, clips: str | Path, labels: str | Path | None = None,
+               skip_bad: bool = False, progress: Progress = None, *,
+               session: Session | None = None) -> ImportPlan:
+    """Find and probe the clips (no write transaction); the plan adds every new one that has audio."""
     kind = ProjectKind(task)
     if kind not in CLIP_TASKS:
         raise ValueError(f"task must be one of {', '.join(k.value for k in CLIP_TASKS)}")
     report = ImportReport(project=project, source=str(clips))
-    target = ensure_project(session, project, kind)
+    with reading(session) as reader:
+        existing = existing_project(reader, project, kind)
+        taken = set(reader.exec(select(Clip.key).where(Clip.project_id == existing.id))) if existing else set()
     rows = read_labels_csv(labels) if labels else {}
     paths = find_media(clips)
-    taken = set(session.exec(select(Clip.key).where(Clip.project_id == target.id)))
-    problems, seen = [], set()
+    problems, seen, new = [], set(), []
     for done, path in enumerate(paths):
         if progress:
             progress(done, len(paths), f"probing {path.name}")
@@ -41,20 +45,37 @@ def import_clips(session: Session, project: str, task: str, clips: str | Path,
         except InputError as exc:
             problems.append((str(path), exc.problem))
             continue
-        session.add(clip_row(target.id, key, path, info, rows.get(key)))
+        new.append(row_values(clip_row(0, key, path, info, rows.get(key))))
         seen.add(key)
-        report.created["clips"] += 1
         if rows and key not in rows:
             report.warnings.append(f"{path.name}: no row in {Path(labels).name}; imported unlabelled")
     report.refuse(problems, skip_bad, str(clips))
-    if not report.created["clips"] and not report.warnings:
+    if not new and not report.warnings:
         raise InputError(clips, "no usable clip")
     missing = sorted(set(rows) - seen - taken)
     if missing:
         report.warnings.append(f"{len(missing)} labelled clip(s) have no media file: "
                                f"{', '.join(missing[:10])}")
-    session.flush()
-    return report
+
+    def write(session: Session, report: ImportReport) -> None:
+        target = ensure_project(session, project, kind)
+        now_taken = set(session.exec(select(Clip.key).where(Clip.project_id == target.id)))
+        fresh = [row for row in new if row["key"] not in now_taken]
+        for row in new:
+            if row["key"] in now_taken:
+                report.warnings.append(f"clip {row['key']} is already in the project, skipped")
+        insert_rows(session, Clip, [{**row, "project_id": target.id} for row in fresh])
+        report.created["clips"] += len(fresh)
+
+    return ImportPlan(report, write)
+
+
+@planned(plan_clips)
+def import_clips(session: Session, project: str, task: str, clips: str | Path,
+                 labels: str | Path | None = None, skip_bad: bool = False,
+                 progress: Progress = None) -> ImportReport:
+    """Add every mp4/mkv/webm under `clips` that has audio; nothing is written if it raises."""
+    return plan_clips(project, task, clips, labels, skip_bad, progress, session=session).apply(session)
 
 
 def find_media(path: str | Path) -> list[Path]:

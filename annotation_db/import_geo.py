@@ -1,4 +1,8 @@
-"""Import GeoTIFF tiles and their vector annotations into a railway or buildings project."""
+"""Import GeoTIFF tiles and their vector annotations into a railway or buildings project.
+
+Rasters and vectors are read, checked and reprojected before anything is written; the write is one
+short bulk transaction.
+"""
 
 from __future__ import annotations
 
@@ -12,45 +16,73 @@ from shapely.geometry.base import BaseGeometry
 from sqlmodel import Session, select
 
 from annotation_db.models import Instance, Raster
-from annotation_db.projects import ensure_project
-from annotation_db.reports import ImportReport, Progress
+from annotation_db.projects import ensure_project, existing_project
+from annotation_db.reports import ImportPlan, ImportReport, Progress, insert_rows, planned, reading, row_values
 from core.errors import InputError
 from core.geodata import RasterMeta, find_rasters, geometry_problem, read_raster_meta, read_vectors
 
 
-def import_geo(session: Session, project: str, kind: str, rasters: str | Path,
-               annotations: str | Path, skip_bad: bool = False,
-               progress: Progress = None) -> ImportReport:
-    """Add rasters and the annotations that fall on them; nothing is written if it raises."""
+def plan_geo(project: str, kind: str, rasters: str | Path, annotations: str | Path, skip_bad: bool = False,
+             progress: Progress = None, *, session: Session | None = None) -> ImportPlan:
+    """Read and check rasters and annotations (no write transaction); the plan adds the new rasters
+    and the annotations that fall on them."""
     report = ImportReport(project=project, source=str(annotations))
-    target = ensure_project(session, project, kind)
+    with reading(session) as reader:
+        existing = existing_project(reader, project, kind)
+        taken = raster_names(reader, existing.id) if existing else set()
     metas = _checked_rasters(find_rasters(rasters), report, skip_bad, progress)
-    metas = _new_rasters(session, target.id, metas, Path(rasters), report)
+    metas = _new_rasters(taken, metas, Path(rasters), report)
     vectors = read_vectors(annotations)
     vectors = _checked_features(vectors, kind, report, skip_bad, str(annotations))
     owner = _assign_to_rasters(vectors, metas)
     _check_overlap(owner, vectors, metas, Path(annotations), report)
     source_crs = CRS.from_user_input(vectors.crs).to_wkt()
+    tiles = []  # (raster values, [instance values])
     for index, meta in enumerate(metas):
-        raster = Raster(project_id=target.id, name=_raster_name(meta.path, Path(rasters)),
-                        path=str(meta.path), crs=meta.crs_wkt, width=meta.width,
-                        height=meta.height, band_count=meta.band_count,
-                        transform=list(meta.transform))
-        session.add(raster)
-        session.flush()
-        report.created["rasters"] += 1
+        raster = row_values(Raster(project_id=0, name=_raster_name(meta.path, Path(rasters)),
+                                   path=str(meta.path), crs=meta.crs_wkt, width=meta.width,
+                                   height=meta.height, band_count=meta.band_count,
+                                   transform=list(meta.transform)))
         mine = vectors[owner == index]
         work = mine.to_crs(meta.crs_wkt).geometry
-        for (_, row), geometry in zip(mine.iterrows(), work):
-            session.add(Instance(
-                project_id=target.id, raster_id=raster.id, source_id=row["source_id"],
-                geometry_wkt=_wkt(geometry), source_crs=source_crs,
-                source_geometry_wkt=_wkt(row.geometry), properties=_properties(row)))
-            report.created["instances"] += 1
+        instances = [row_values(Instance(
+            project_id=0, raster_id=0, source_id=row["source_id"], geometry_wkt=_wkt(geometry),
+            source_crs=source_crs, source_geometry_wkt=_wkt(row.geometry), properties=_properties(row)))
+            for (_, row), geometry in zip(mine.iterrows(), work)]
         if mine.empty:
             report.warnings.append(f"{meta.path.name}: no annotation falls on this raster")
-    session.flush()
-    return report
+        tiles.append((raster, instances))
+
+    def write(session: Session, report: ImportReport) -> None:
+        target = ensure_project(session, project, kind)
+        now_taken = raster_names(session, target.id)  # someone may have imported some meanwhile
+        fresh = [(raster, instances) for raster, instances in tiles if raster["name"] not in now_taken]
+        if not fresh:
+            raise InputError(Path(rasters), "every raster is already in the project")
+        for raster, _ in tiles:
+            if raster["name"] in now_taken:
+                report.warnings.append(f"{raster['name']}: already in the project, left unchanged")
+        insert_rows(session, Raster, [{**raster, "project_id": target.id} for raster, _ in fresh])
+        ids = dict(session.exec(select(Raster.name, Raster.id).where(Raster.project_id == target.id)).all())
+        insert_rows(session, Instance, [{**instance, "project_id": target.id, "raster_id": ids[raster["name"]]}
+                                        for raster, instances in fresh for instance in instances])
+        report.created["rasters"] += len(fresh)
+        report.created["instances"] += sum(len(instances) for _, instances in fresh)
+
+    return ImportPlan(report, write)
+
+
+@planned(plan_geo)
+def import_geo(session: Session, project: str, kind: str, rasters: str | Path,
+               annotations: str | Path, skip_bad: bool = False,
+               progress: Progress = None) -> ImportReport:
+    """Add rasters and the annotations that fall on them; nothing is written if it raises."""
+    return plan_geo(project, kind, rasters, annotations, skip_bad, progress, session=session).apply(session)
+
+
+def raster_names(session: Session, project_id: int) -> set[str]:
+    """The raster names already in a project."""
+    return set(session.exec(select(Raster.name).where(Raster.project_id == project_id)))
 
 
 def _checked_rasters(paths: list[Path], report: ImportReport, skip_bad: bool,
@@ -69,9 +101,8 @@ def _checked_rasters(paths: list[Path], report: ImportReport, skip_bad: bool,
     return metas
 
 
-def _new_rasters(session: Session, project_id: int, metas: list[RasterMeta], root: Path,
+def _new_rasters(taken: set[str], metas: list[RasterMeta], root: Path,
                  report: ImportReport) -> list[RasterMeta]:
-    taken = set(session.exec(select(Raster.name).where(Raster.project_id == project_id)))
     fresh = [m for m in metas if _raster_name(m.path, root) not in taken]
     for meta in metas:
         if meta not in fresh:

@@ -1,4 +1,8 @@
-"""Import a VGG-SS box file: one clip per entry, its boxes kept as a reference verdict."""
+"""Import a VGG-SS box file: one clip per entry, its boxes kept as a reference verdict.
+
+The file is read and every box checked (and media probed, with --media) before anything is written;
+the write is then one short bulk transaction (see reports.run_import).
+"""
 
 from __future__ import annotations
 
@@ -8,51 +12,73 @@ from sqlmodel import Session, select
 
 from annotation_db.import_clips import checked_media, clip_row
 from annotation_db.models import Clip, ProjectKind, Verdict, VerdictKind
-from annotation_db.projects import ensure_project
-from annotation_db.reports import ImportReport, Progress
+from annotation_db.projects import ensure_project, existing_project
+from annotation_db.reports import (ImportPlan, ImportReport, Progress, insert_rows, planned, reading,
+                                   row_values)
 from annotation_db.users import system_user
 from core.errors import InputError
 from core.media import MEDIA_SUFFIXES
 from core.vggsound import check_box, read_vggss_entries
 
 
-def import_vggss(session: Session, project: str, path: str | Path,
-                 media: str | Path | None = None, skip_bad: bool = False,
-                 progress: Progress = None) -> ImportReport:
-    """Add every entry of a VGG-SS JSON; clips whose media is missing keep their boxes."""
+def plan_vggss(project: str, path: str | Path, media: str | Path | None = None, skip_bad: bool = False,
+               progress: Progress = None, *, session: Session | None = None) -> ImportPlan:
+    """Read and check a VGG-SS JSON (no write transaction); the plan adds each new entry's clip and boxes."""
     path = Path(path)
     report = ImportReport(project=project, source=str(path))
     entries = read_vggss_entries(path)
-    target = ensure_project(session, project, ProjectKind.localization)
-    reference = system_user(session)
-    taken = set(session.exec(select(Clip.key).where(Clip.project_id == target.id)))
+    with reading(session) as reader:
+        existing = existing_project(reader, project, ProjectKind.localization)
+        taken = clip_keys(reader, existing.id) if existing else set()
     checked = [_checked_boxes(entry, index, report) for index, entry in enumerate(entries)]
     report.refuse([p for _, problems in checked for p in problems], skip_bad, str(path))
-    missing_media, rows = 0, []
+    rows = []
     for done, (entry, (boxes, _)) in enumerate(zip(entries, checked)):
         if progress and done % 200 == 0:
-            progress(done, len(entries), f"importing {entry['file']}")
+            progress(done, len(entries), f"checking {entry['file']}")
         if entry["file"] in taken:
             report.warnings.append(f"{entry['file']}: already in the project, left unchanged")
             continue
         taken.add(entry["file"])
         media_path, info = _media_for(entry["file"], media, report)
-        missing_media += media_path is None
-        rows.append((clip_row(target.id, entry["file"], media_path, info, None,
-                              str(entry["class"])), boxes))
-    session.add_all([clip for clip, _ in rows])
-    session.flush()  # assigns clip ids
-    session.add_all([Verdict(project_id=target.id, user_id=reference.id, kind=VerdictKind.boxes,
-                             clip_id=clip.id, boxes=[list(b) for b in boxes],
-                             cannot_localise=False, source=f"import:{path.name}")
-                     for clip, boxes in rows])
-    report.created["clips"] += len(rows)
-    report.created["boxes"] += sum(len(boxes) for _, boxes in rows)
-    if missing_media:
-        report.warnings.append(f"{missing_media} clip(s) have no media file; their boxes are "
-                               "kept and can be exported, but they cannot be played")
-    session.flush()
-    return report
+        rows.append((row_values(clip_row(0, entry["file"], media_path, info, None, str(entry["class"]))),
+                     [list(b) for b in boxes]))
+
+    def write(session: Session, report: ImportReport) -> None:
+        target = ensure_project(session, project, ProjectKind.localization)
+        reference = system_user(session)
+        now_taken = clip_keys(session, target.id)  # someone may have imported some meanwhile
+        fresh = [(clip, boxes) for clip, boxes in rows if clip["key"] not in now_taken]
+        for clip, _ in rows:
+            if clip["key"] in now_taken:
+                report.warnings.append(f"{clip['key']}: already in the project, left unchanged")
+        insert_rows(session, Clip, [{**clip, "project_id": target.id} for clip, _ in fresh])
+        ids = dict(session.exec(select(Clip.key, Clip.id).where(Clip.project_id == target.id)).all())
+        verdict = row_values(Verdict(project_id=target.id, user_id=reference.id, kind=VerdictKind.boxes,
+                                     clip_id=0, cannot_localise=False, source=f"import:{path.name}"))
+        insert_rows(session, Verdict, [{**verdict, "clip_id": ids[clip["key"]], "boxes": boxes}
+                                       for clip, boxes in fresh])
+        report.created["clips"] += len(fresh)
+        report.created["boxes"] += sum(len(boxes) for _, boxes in fresh)
+        missing = sum(clip["media_path"] is None for clip, _ in fresh)
+        if missing:
+            report.warnings.append(f"{missing} clip(s) have no media file; their boxes are "
+                                   "kept and can be exported, but they cannot be played")
+
+    return ImportPlan(report, write)
+
+
+@planned(plan_vggss)
+def import_vggss(session: Session, project: str, path: str | Path,
+                 media: str | Path | None = None, skip_bad: bool = False,
+                 progress: Progress = None) -> ImportReport:
+    """Add every entry of a VGG-SS JSON; clips whose media is missing keep their boxes."""
+    return plan_vggss(project, path, media, skip_bad, progress, session=session).apply(session)
+
+
+def clip_keys(session: Session, project_id: int) -> set[str]:
+    """The clip keys already in a project."""
+    return set(session.exec(select(Clip.key).where(Clip.project_id == project_id)))
 
 
 def _checked_boxes(entry: dict, index: int, report: ImportReport) -> tuple[list, list]:

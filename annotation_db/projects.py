@@ -20,6 +20,15 @@ def get_project(session: Session, name: str) -> Project:
     return project
 
 
+def existing_project(session: Session, name: str, kind: ProjectKind | str) -> Project | None:
+    """The project `name` if there is one (None if not); ProjectError if it has another kind."""
+    kind = ProjectKind(kind)
+    project = session.exec(select(Project).where(Project.name == name)).first()
+    if project is not None and project.kind != kind:
+        raise ProjectError(f"project {name!r} is a {project.kind.value} project, not {kind.value}")
+    return project
+
+
 def ensure_project(session: Session, name: str, kind: ProjectKind | str, **fields) -> Project:
     """The project `name`, created with `kind` if new; ProjectError if it has another kind."""
     kind = ProjectKind(kind)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
+
+from sqlalchemy import insert
+from sqlmodel import Session, SQLModel
 
 from annotation_db.engine import session_scope
 from core.errors import InputError
@@ -64,10 +69,69 @@ def _listed(label: str, items: list[str]) -> list[str]:
     return shown
 
 
-def run_import(importer: Callable[..., ImportReport], *args: Any) -> ImportReport:
-    """Run an import (a function taking a session, then `args`) as one write transaction.
+@dataclass
+class ImportPlan:
+    """An import read and checked in full, ready to be written in one short transaction.
 
+    `write(session, report)` adds the rows (bulk inserts) and their counts to the report; it may still
+    refuse (e.g. everything already imported by someone else meanwhile) by raising.
+    """
+
+    report: ImportReport
+    write: Callable[[Session, ImportReport], None]
+
+    def apply(self, session: Session) -> ImportReport:
+        """Write the plan in the caller's transaction; returns the report."""
+        self.write(session, self.report)
+        session.flush()
+        return self.report
+
+
+@contextmanager
+def reading(session: Session | None) -> Iterator[Session]:
+    """`session` if given (an import inside the caller's transaction), else a short read-only one."""
+    if session is not None:
+        yield session
+        return
+    with session_scope() as own:
+        yield own
+
+
+def planned(planner: Callable[..., ImportPlan]) -> Callable:
+    """Mark an importer `f(session, *args)` as `planner(*args, session=session).apply(session)`.
+
+    run_import() then calls the planner first, outside any write transaction (files parsed, media
+    probed, everything checked), and holds the write lock only for the bulk write.
+    """
+    def mark(importer: Callable[..., ImportReport]) -> Callable[..., ImportReport]:
+        importer.plan = planner
+        return importer
+    return mark
+
+
+def run_import(importer: Callable[..., ImportReport], *args: Any) -> ImportReport:
+    """Run an import (a function taking a session, then `args`); all of it is kept or none of it.
+
+    A planned importer (see planned()) reads and checks its input first with no write transaction
+    open, so annotators keep working meanwhile; then one short write transaction stores everything.
     On any error nothing is kept: the transaction is rolled back and the error raised.
     """
+    planner = getattr(importer, "plan", None)
+    if planner is None:
+        with session_scope(immediate=True) as session:
+            return importer(session, *args)
+    plan = planner(*args)
     with session_scope(immediate=True) as session:
-        return importer(session, *args)
+        return plan.apply(session)
+
+
+def row_values(row: SQLModel) -> dict:
+    """A new model object as the column values of a bulk insert (its defaults filled in, no id)."""
+    return row.model_dump(exclude={"id"})
+
+
+def insert_rows(session: Session, model: type[SQLModel], rows: list[dict]) -> None:
+    """Bulk INSERT of `rows` (column values) in the session's transaction (one executemany)."""
+    if rows:
+        session.connection().execute(insert(model.__table__), rows)
+
