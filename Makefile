@@ -20,12 +20,14 @@ assets: app/static/vendor/MANIFEST.txt
 app/static/vendor/MANIFEST.txt: scripts/fetch_web_assets.sh
 	bash scripts/fetch_web_assets.sh
 
-# Debian chromium (browser tests) and ffmpeg (media cross-checks); installed when we are root.
+# Debian chromium (browser tests), ffmpeg (media cross-checks) and postgresql (the tests start a
+# throwaway cluster on 127.0.0.1 from its binaries); installed when we are root.
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! command -v ffmpeg >/dev/null; then \
+	@if [ ! -x /usr/bin/chromium ] || ! command -v ffmpeg >/dev/null || \
+	    ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium ffmpeg; \
-	  else echo "install Debian packages chromium and ffmpeg (sudo apt-get install chromium ffmpeg)"; exit 1; fi; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium ffmpeg postgresql; \
+	  else echo "install Debian packages chromium, ffmpeg and postgresql (sudo apt-get install chromium ffmpeg postgresql)"; exit 1; fi; \
 	fi
 
 run: setup
