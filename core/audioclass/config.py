@@ -34,7 +34,7 @@ class NetworkConfig:
     """ResNet18 (four stages of two basic blocks) on a 1-channel spectrogram, then average pool or NetVLAD."""
 
     base_width: int = 64  # channels of the first stage; 64 is ResNet18's
-    stem_stride: int = 2  # stride of the 7x7 stem convolution (ResNet18's 2; 4 in the CPU configs)
+    stem_stride: int = 2  # stride of the 7x7 stem convolution (ResNet18: 2)
     aggregation: str = "avgpool"
     clusters: int = 8  # NetVLAD's K
     embedding: int = 512  # NetVLAD's K x C descriptor is projected to this width before the classifier
