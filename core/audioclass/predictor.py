@@ -69,7 +69,7 @@ class AudioClassPredictor:
         """{class: probability} of one media file (wav, mp3 or any video with sound), the whole clip."""
         samples = decode_audio(path, self.config.audio)
         minimum = int(self.config.audio.crop_seconds * self.config.audio.sample_rate)
-        if len(samples) < minimum:  # too short for the network's strides: padded to one training crop
-            samples = np.pad(samples, (0, minimum - len(samples)))
+        if 0 < len(samples) < minimum:  # shorter than a training crop: looped to one
+            samples = np.tile(samples, -(-minimum // len(samples)))[:minimum]
         probs = self.probabilities(samples[None])[0]
         return {name: float(p) for name, p in zip(self.classes, probs)}

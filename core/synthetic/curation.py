@@ -335,6 +335,91 @@ def music_like(n: int, rng: np.random.Generator) -> np.ndarray:
     return out / max(float(np.sqrt(np.mean(out ** 2))), 1e-9)
 
 
+def _formant_track(voiced: np.ndarray, formants: np.ndarray, frame: int = 640) -> np.ndarray:
+    """A signal through formants that move over time: (frames, 3) centres, overlap-added 50 % frames."""
+    out = np.zeros(len(voiced) + frame)
+    window = np.hanning(frame)
+    for k, start in enumerate(range(0, len(voiced) - frame // 2, frame // 2)):
+        piece = np.zeros(frame)
+        chunk = voiced[start:start + frame]
+        piece[:len(chunk)] = chunk
+        centres = formants[min(k, len(formants) - 1)]
+        out[start:start + frame] += sounds._resonances(piece * window, centres, [80, 120, 170], SAMPLE_RATE)
+    return out[:len(voiced)]
+
+
+def gliding_speech(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Phrases of continuous voicing with a falling, wandering pitch (85-300 Hz), formants gliding between
+    vowels at a syllable rate of 3-6 Hz and fricative noise between syllables, unit RMS."""
+    out = np.zeros(n)
+    i = int(rng.uniform(0, 0.4) * SAMPLE_RATE)
+    f0 = rng.uniform(85, 300)
+    while i < n:
+        m = min(int(rng.uniform(0.8, 2.5) * SAMPLE_RATE), n - i)
+        t = _t(m)
+        wander = np.cumsum(rng.normal(0, 1, m)) / np.sqrt(SAMPLE_RATE) * 0.6
+        pitch = f0 * (1.15 - 0.25 * t / max(t[-1], 1e-9)) * np.exp(0.15 * np.tanh(wander))
+        voiced = _tone(pitch, m, 1.0 / np.arange(1, int(4500 // f0) + 1) ** 1.2)
+        rate = rng.uniform(3, 6)
+        frames = max(1, m // 320)
+        vowels = sounds._VOWELS[rng.integers(len(sounds._VOWELS), size=int(frames / (SAMPLE_RATE / 320) * rate) + 2)]
+        position = np.arange(frames) / (SAMPLE_RATE / 320) * rate
+        low = np.floor(position).astype(int)
+        frac = (position - low)[:, None]
+        formants = (vowels[low] * (1 - frac) + vowels[low + 1] * frac) * rng.uniform(0.9, 1.25)
+        phrase = sounds._peak_normalised(_formant_track(voiced, formants))
+        syllables = 0.55 + 0.45 * np.sin(2 * np.pi * rate * t + rng.uniform(0, 6)) ** 2
+        hiss = sounds._peak_normalised(_band_noise(m, rng, rng.uniform(3000, 6000), 1200))
+        gaps = np.clip(np.sin(2 * np.pi * rate * t + rng.uniform(0, 6)) - 0.7, 0, None) * 1.5
+        out[i:i + m] += (phrase * syllables + 0.3 * hiss * gaps) * np.hanning(m) ** 0.3
+        i += m + int(rng.uniform(0.15, 0.6) * SAMPLE_RATE)
+    return out / max(float(np.sqrt(np.mean(out ** 2))), 1e-9)
+
+
+def sustained_music(n: int, rng: np.random.Generator) -> np.ndarray:
+    """A legato solo line (a reed-like tone with vibrato and breath) over sparse chords, unit RMS."""
+    key = rng.uniform(140, 330)
+    odd = rng.random() < 0.5
+    amplitudes = np.array([1.0, 0.3 if odd else 0.7, 0.6, 0.2 if odd else 0.5, 0.4, 0.15, 0.25, 0.1])
+    out = np.zeros(n)
+    i, degree = 0, int(rng.integers(0, 8))
+    while i < n:
+        m = min(int(rng.uniform(0.25, 1.5) * SAMPLE_RATE), n - i)
+        degree = int(np.clip(degree + rng.integers(-3, 4), 0, 7))
+        t = _t(m)
+        vibrato = 1 + rng.uniform(0.004, 0.015) * np.sin(2 * np.pi * rng.uniform(4.5, 6.5) * t) * np.clip(t / 0.2, 0, 1)
+        tone = _tone(key * _SCALE[degree] * vibrato, m, amplitudes)
+        breath = sounds._peak_normalised(_band_noise(m, rng, key * _SCALE[degree] * 3, 400)) * 0.15
+        swell = np.clip(t / 0.05, 0, 1) * np.clip((t[-1] - t) / 0.05, 0, 1) * (0.7 + 0.3 * np.sin(np.pi * t / t[-1]))
+        out[i:i + m] += (tone + breath) * swell
+        i += m
+    if rng.random() < 0.6:
+        chords = np.zeros(n)
+        for start in np.arange(0, n / SAMPLE_RATE, rng.uniform(1.5, 3.0)):
+            root = key / 2 * _SCALE[int(rng.choice([0, 3, 4, 5]))]
+            chord = sum(_note(rng, root * r, 1.5, np.array([1.0, 0.4, 0.2]), 0.6) for r in (1.0, 1.26, 1.5))
+            s = int(start * SAMPLE_RATE)
+            chords[s:s + len(chord)] += chord[: n - s]
+        out += 0.3 * chords * np.std(out) / max(float(np.std(chords)), 1e-9)
+    return out / max(float(np.sqrt(np.mean(out ** 2))), 1e-9)
+
+
+def channel(audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random recording channel: spectral tilt, sometimes a telephone band or a room's reverberation."""
+    spectrum = np.fft.rfft(audio)
+    freqs = np.fft.rfftfreq(len(audio), 1.0 / SAMPLE_RATE)
+    gain = (np.maximum(freqs, 50.0) / 1000.0) ** rng.uniform(-0.8, 0.4)
+    if rng.random() < 0.2:
+        gain *= (freqs > 300) & (freqs < 3400)
+    out = np.fft.irfft(spectrum * gain, n=len(audio))
+    if rng.random() < 0.4:
+        m = int(rng.uniform(0.2, 0.8) * SAMPLE_RATE)
+        tail = rng.standard_normal(m) * np.exp(-6.9 * _t(m) / _t(m)[-1])
+        tail[0] = 1.0 / rng.uniform(0.1, 0.5)
+        out = np.convolve(out, tail)[: len(audio)]
+    return out / max(float(np.sqrt(np.mean(out ** 2))), 1e-9)
+
+
 def overlay_sound(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
     """n samples of a speech-like or music-like overlay, unit RMS."""
     return speech_like(n, rng) if kind == "speech" else music_like(n, rng)
@@ -466,13 +551,15 @@ def generate_curation(clips: int, classes: int, seed: int, out: Path, wrong_labe
 
 
 def generate_overlay_set(clips: int, seed: int, out: Path, seconds: float = 10.0) -> Path:
-    """Clips labelled speech, music or other (a third each) for the stage-3 classifier: speech and music
-    alone or over a quieter class sound, other = a non-instrument class sound; labels.csv, no truth needed."""
+    """Clips labelled speech, music or other (a third each) for the stage-3 classifier: speech (babble or
+    gliding phrases) and music (a melody over a beat, or a legato solo over chords) alone or over a quieter
+    class sound, other = non-instrument class sounds; each through a random channel (tilt, band, room)."""
     rng = np.random.default_rng(seed)
     out = Path(out)
     (out / "clips").mkdir(parents=True, exist_ok=True)
     n = int(round(seconds * SAMPLE_RATE))
     others = [c for c in CLASSES if c not in MUSIC_CLASSES]
+    styles = {"speech": (speech_like, gliding_speech), "music": (music_like, sustained_music)}
     rows = []
     for i, youtube_id in enumerate(youtube_ids(clips, rng)):
         kind = ("speech", "music", "other")[i % 3]
@@ -482,7 +569,9 @@ def generate_overlay_set(clips: int, seed: int, out: Path, seconds: float = 10.0
             if rng.random() < 0.3:  # two non-speech, non-music sounds together
                 audio = audio + rng.uniform(0.3, 1.0) * class_sound(str(rng.choice(others)), n, rng)
         else:
-            audio = overlay_sound(kind, n, rng) + (rng.uniform(0.0, 0.6) if rng.random() < 0.6 else 0.0) * bed
+            audio = styles[kind][int(rng.integers(2))](n, rng)
+            audio = audio + (rng.uniform(0.0, 0.6) if rng.random() < 0.6 else 0.0) * bed
+        audio = channel(audio, rng)
         audio = audio + sounds.background_noise(n, rng, rms=rng.uniform(0.01, 0.15) * float(np.std(audio)))
         frames = np.full((max(1, int(seconds * FPS)), FRAME_SIZE, FRAME_SIZE, 3), 64, dtype=np.uint8)
         write_clip(out / "clips" / f"{clip_key(youtube_id, 0)}.mp4", frames, FPS,
