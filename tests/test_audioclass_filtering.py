@@ -63,3 +63,25 @@ def test_near_duplicates_within_a_class_keep_the_first():
     duplicate_of, similarity = near_duplicates(features, labels, kept, threshold=0.995)
     assert duplicate_of.tolist() == [-1, 0, -1, 0, -1]  # the b clip is another class: not a duplicate
     assert similarity[1] == 1.0
+
+
+def test_curation_report_tables_histograms_and_doubtful_clips():
+    from training.audioclass.curation_report import class_table, label_probability_histogram, least_sure
+
+    def clip(key, label, kept, decided_by, rank, prob, tops):
+        return {"key": key, "label": label, "kept": kept, "decided_by": decided_by,
+                "twofold": {"label_rank": rank, "label_probability": prob,
+                            "predictions": [{"top": [[c, 0.3] for c in top]} for top in tops]}}
+
+    decisions = {"clips": [
+        clip("k1", "a", True, "easy", 1, 0.9, ["abc", "abc"]),
+        clip("k2", "a", False, "rejected", 4, 0.05, ["bcd", "bca"]),  # the models disagree: most doubtful
+        clip("k3", "b", True, "easy", 3, 0.2, ["acb", "acb"]),  # rank 3: next to the rule's edge
+        {"key": "k4", "label": "b", "kept": False, "decided_by": "stage3", "stage3": {"rejected": True}}]}
+    table = class_table(decisions)
+    assert table[0] == {"class": "a", "clips": 2, "kept": 1, "stage3": 0, "easy": 1, "hard": 0, "final": 0,
+                        "duplicate": 0, "rejected": 1}
+    assert table[1]["stage3"] == 1
+    histogram = label_probability_histogram(decisions, bins=2)
+    assert histogram == {"edges": [0.0, 0.5, 1.0], "kept": [1, 1], "removed": [1, 0]}
+    assert [c["key"] for c in least_sure(decisions)] == ["k2", "k3"]
