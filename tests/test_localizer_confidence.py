@@ -166,3 +166,13 @@ def test_real_clips_without_audio_visual_evidence_are_not_confident(tmp_path, ca
         result = json.loads(capsys.readouterr().out)
         assert result["confident"] is False and result["boxes"] == [], (name, result["specificity"])
         assert result["frame_size"][0] > result["frame_size"][1]  # 16:9, letterboxed
+
+
+def test_the_family_self_check_of_a_clip_folder_is_json_with_a_score(clips, tmp_path):
+    from training.families import get_family
+
+    check = get_family("localizer").self_check
+    report = check(bundled_checkpoint("localizer-demo"), clips, {})
+    assert json.loads(json.dumps(report)) == report
+    assert report["clips"] == 16 and 0 <= report["score"] <= 1 and report["model_version"].startswith("localizer-demo")
+    assert check(bundled_checkpoint("localizer-demo"), tmp_path)["score"] == 0.0  # no clips: nothing checked

@@ -21,11 +21,9 @@ CHECK_CLIPS = 64  # a self-check looks at up to this many clips, evenly spaced o
 
 def check_folder(checkpoint: Path, data: Path, device: str | None = None, limit: int = CHECK_CLIPS) -> dict:
     """The self-check of `checkpoint` on (up to `limit` of) data/clips, with "score", "rank_key",
-    "checkpoint" and "model_version"."""
+    "checkpoint" and "model_version" (no clips: a check of 0 clips, score 0, never confident)."""
     clips_dir = Path(data) / "clips"
     files = sorted(p for p in clips_dir.iterdir() if p.suffix in MEDIA_SUFFIXES) if clips_dir.is_dir() else []
-    if not files:
-        raise FileNotFoundError(f"{clips_dir}: no clips (expected DIR/clips/<key>.mp4|mkv|webm)")
     files = files[:: max(1, len(files) // limit)][:limit]
     predictor = LocalizerPredictor.from_checkpoint(checkpoint, device)
     decoded, keys = [], []
