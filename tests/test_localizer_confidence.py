@@ -109,6 +109,15 @@ def test_generated_clips_pass_the_self_check_more_often_than_chance(predictor, c
     assert check.to_dict()["score"] == check.score and set(check.to_dict()) >= {"calibration", "rank_key"}
 
 
+def test_cross_maps_hold_every_audio_against_every_frame(predictor, clip_set):
+    images, waveforms = clip_set.images[:3], clip_set.waveforms[:3]
+    cross = predictor.heatmaps_with_audio(images, waveforms)
+    assert cross.shape == (3, 3, 8, 8)
+    own = predictor.heatmaps(images, waveforms)
+    assert np.allclose(np.stack([cross[i, i] for i in range(3)]), own, atol=1e-5)
+    assert np.allclose([r.heatmap for r in predictor.localize_arrays(images, waveforms)], own, atol=1e-5)
+
+
 def test_a_clip_whose_audio_is_silence_or_noise_is_not_confident(predictor, clip_set):
     rng = np.random.default_rng(5)
     samples = clip_set.waveforms.shape[1]
