@@ -12,12 +12,13 @@ from ui.maps import render_map
 from ui.pickers import choose_project
 from ui.session import require_user
 
-ACTIONS = (  # (action, button label, icon)
-    ("accepted", "Accept correction", ":material/check_circle:"),
-    ("original", "Keep original", ":material/undo:"),
-    ("not_visible", "Not visible", ":material/visibility_off:"),
-    ("obsolete", "Obsolete", ":material/delete:"),
+ACTIONS = (  # (action, button label, icon, keyboard shortcut)
+    ("accepted", "Accept correction", ":material/check_circle:", "A"),
+    ("original", "Keep original", ":material/undo:", "K"),
+    ("not_visible", "Not visible", ":material/visibility_off:", "V"),
+    ("obsolete", "Obsolete", ":material/delete:", "O"),
 )
+HOTKEYS = "Keys: A accept · K keep original · V not visible · O obsolete · S save adjustment · N next · P previous"
 
 user = require_user()
 st.title("Geometry review")
@@ -80,6 +81,12 @@ def _save(tile: gr.TileItem, instance_id: int, action: str, **fields) -> None:
         st.session_state.pop(key, None)  # the adjustment starts again from zero
 
 
+def _move(tile: gr.TileItem, options: list[int], current: int, step: int) -> None:
+    """Select the instance `step` places away in the list shown, wrapping round."""
+    st.session_state[f"geo_pick_{tile.raster_id}"] = options[(options.index(current) + step) % len(options)]
+    st.session_state["geo_picker"] = st.session_state.get("geo_picker", 0) + 1
+
+
 def _recorrect(tile: gr.TileItem) -> None:
     count = _run_predict([tile.raster_id])
     flash(f"Re-corrected {count} remaining instances with your fixes in the memory map.")
@@ -122,10 +129,16 @@ with side:
         st.caption(f"Correction by {item.model_version}" + (
             ": **no confident correction**, the annotation is shown as it was" if item.confident is False else ""))
     columns = st.columns(2)
-    for n, (action, label, icon) in enumerate(ACTIONS):
+    for n, (action, label, icon, key) in enumerate(ACTIONS):
         columns[n % 2].button(label, key=f"geo_{action}", icon=icon, on_click=_save, args=(tile, selected, action),
                               disabled=action == "accepted" and (item.proposal_wkt is None or item.confident is False),
-                              width="stretch")
+                              width="stretch", shortcut=key)
+    back, forward = st.columns(2)
+    back.button("Previous", key="geo_previous", icon=":material/arrow_back:", shortcut="P", width="stretch",
+                on_click=_move, args=(tile, options, selected, -1))
+    forward.button("Next", key="geo_next", icon=":material/arrow_forward:", shortcut="N", width="stretch",
+                   on_click=_move, args=(tile, options, selected, 1))
+    st.caption(HOTKEYS)
     st.markdown("**Adjust**")
     base = st.radio("Start from", ["Model correction", "Original"], horizontal=True, key="geo_base",
                     disabled=item.proposal_wkt is None)
@@ -133,7 +146,7 @@ with side:
     dx = st.number_input("Shift east (m)", -50.0, 50.0, 0.0, 0.1, key="geo_dx")
     dy = st.number_input("Shift north (m)", -50.0, 50.0, 0.0, 0.1, key="geo_dy")
     rot = st.number_input("Rotation (degrees, counter-clockwise)", -45.0, 45.0, 0.0, 0.5, key="geo_rot")
-    st.button("Save adjustment", key="geo_adjusted", icon=":material/tune:", on_click=_save,
+    st.button("Save adjustment", key="geo_adjusted", icon=":material/tune:", on_click=_save, shortcut="S",
               args=(tile, selected, "adjusted"),
               kwargs={"dx_m": dx, "dy_m": dy, "rotation_deg": rot, "from_correction": from_correction})
     st.button("Re-correct the rest", key="geo_recorrect", icon=":material/auto_fix_high:", on_click=_recorrect,

@@ -92,8 +92,11 @@ with right:
         st.warning("More than 4 boxes: the guide asks for one box over the group.")
     st.image(with_boxes(frame, boxes), caption="Your boxes", width=224)
     save_col, cannot_col = st.columns(2)
-    if save_col.button("Save boxes", type="primary", disabled=bool(problem) or not boxes, key="save_boxes"):
+    if save_col.button("Save boxes", type="primary", disabled=bool(problem) or not boxes, key="save_boxes",
+                       shortcut="S"):
         _save(boxes, False)
-    if cannot_col.button("Cannot be localised", key="cannot_localise"):
+    if cannot_col.button("Cannot be localised", key="cannot_localise", shortcut="L"):
         _save([], True)
-    st.button("Skip this clip", on_click=_skip, key="skip_clip", help="Leave it to others; it is not asked again.")
+    st.button("Skip this clip", on_click=_skip, key="skip_clip", help="Leave it to others; it is not asked again.",
+              shortcut="K")
+    st.caption("Keys: S save boxes · L cannot be localised · K skip")

@@ -11,7 +11,7 @@ from ui.flash import flash, show_flashes
 from ui.pickers import choose_project
 from ui.session import require_user
 
-ANSWERS = {"Yes": "yes", "No": "no", "Not sure": "not_sure"}
+ANSWERS = {"Yes": ("yes", "Y"), "No": ("no", "N"), "Not sure": ("not_sure", "S")}  # label: (answer, key)
 
 st.title("Sound check")
 show_flashes()
@@ -39,8 +39,9 @@ except (MediaError, OSError) as exc:
     st.error(f"The media of this clip cannot be read: {exc}")
     st.stop()
 
-for column, (label, answer) in zip(st.columns(3), ANSWERS.items()):
-    if column.button(label, key=f"answer_{answer}", width="stretch"):
+for column, (label, (answer, key)) in zip(st.columns(3), ANSWERS.items()):
+    if column.button(label, key=f"answer_{answer}", width="stretch", shortcut=key):
         save_sound_answer(project_name, me.id, clip.id, answer)
         flash(f"Saved {clip.key}: {label}")
         st.rerun()
+st.caption("Keys: Y yes · N no · S not sure")

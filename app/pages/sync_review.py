@@ -13,10 +13,11 @@ from ui.session import require_user
 from ui.sync_plots import curve_chart, offset_chart, tolerance_chart
 
 REVIEW, TOLERANCE = "Review clips", "Tolerance study"
-CATEGORY_BUTTONS = (  # (category, label, icon)
-    ("uniform_ambient", "Uniform or ambient sound", ":material/graphic_eq:"),
-    ("no_source", "No sound or no visible source", ":material/volume_off:"),
+CATEGORY_BUTTONS = (  # (category, label, icon, keyboard shortcut)
+    ("uniform_ambient", "Uniform or ambient sound", ":material/graphic_eq:", "A"),
+    ("no_source", "No sound or no visible source", ":material/volume_off:", "N"),
 )
+HOTKEYS = "Keys: Y in sync as played · X in sync without correction · A uniform or ambient · N no sound or no source"
 
 user = require_user()
 st.title("Sync review")
@@ -51,7 +52,7 @@ def _save(item: sr.SyncItem, category: str, in_sync: bool | None = None, offset:
 def _answer_text(category: str, in_sync: bool | None, offset: int | None) -> str:
     if category == "evident":
         return "evident, in sync" if in_sync else f"evident, in sync at {offset:+d} frames"
-    return dict((c, label.lower()) for c, label, _ in CATEGORY_BUTTONS)[category]
+    return dict((c, label.lower()) for c, label, *_ in CATEGORY_BUTTONS)[category]
 
 
 def review() -> None:
@@ -83,14 +84,15 @@ def review() -> None:
         st.markdown("**Audio-visually evident**")
         # the answer is about the clip as played: at a non-zero slider that is the offset that fixes it
         st.button("In sync as it is" if offset == 0 else f"In sync as played ({offset:+d} frames)",
-                  key="sync_in_sync", icon=":material/check_circle:", type="primary", on_click=_save,
+                  key="sync_in_sync", icon=":material/check_circle:", type="primary", on_click=_save, shortcut="Y",
                   args=(item, "evident", offset == 0, offset))
         if offset != 0:
             st.button("In sync without correction (0 frames)", key="sync_uncorrected", icon=":material/undo:",
-                      on_click=_save, args=(item, "evident", True, 0))
+                      on_click=_save, args=(item, "evident", True, 0), shortcut="X")
     with other:
-        for category, label, icon in CATEGORY_BUTTONS:
-            st.button(label, key=f"sync_{category}", icon=icon, on_click=_save, args=(item, category))
+        for category, label, icon, key in CATEGORY_BUTTONS:
+            st.button(label, key=f"sync_{category}", icon=icon, on_click=_save, args=(item, category), shortcut=key)
+    st.caption(HOTKEYS)
 
 
 # ---- tolerance study ----
