@@ -101,7 +101,7 @@ def test_a_job_for_a_project_of_another_kind_is_refused(database, tmp_path):
         rita = create_user(session, "rita", Role.researcher, "password1")
         with pytest.raises(ValueError, match="cannot serve"):
             submit_job(session, rita, "avst", "predict", get_project(session, "verify"))
-        with pytest.raises(ValueError, match="adapts"):
+        with pytest.raises(ValueError, match="needs a project"):
             submit_job(session, rita, "avst", "adapt", None)
 
 
