@@ -101,6 +101,23 @@ def test_a_wide_clip_is_letterboxed_and_its_boxes_are_fractions_of_its_frame(cli
         assert 0 <= b.x1 < b.x2 <= 1 and 0 <= b.y1 < b.y2 <= 1
 
 
+def test_people_s_boxes_of_a_wide_clip_are_mapped_into_the_letterboxed_input(clips, tmp_path):
+    source = sorted((clips / "clips").iterdir())[0]
+    frames, _ = read_frames(source, fps=25)
+    wide = np.zeros((len(frames), 128, 228, 3), np.uint8)
+    wide[:, :, 50:178] = frames
+    (tmp_path / "wide" / "clips").mkdir(parents=True)
+    write_clip(tmp_path / "wide" / "clips" / "w.mp4", wide, 25, read_audio(source, 16000, 0.0, len(frames) / 25),
+               sample_rate=16000)
+    (tmp_path / "wide" / "vggss.json").write_text(json.dumps([{"file": "w", "bbox": [[0.5, 0.0, 1.0, 1.0]]}]))
+    loaded = load_clip_set(tmp_path / "wide", 64, LocalizerPredictor.from_checkpoint(
+        bundled_checkpoint("localizer-demo"), "cpu").config.audio, require_boxes=True, cache=False)
+    # the right half of a 228 x 128 frame is, in a 64 px letterbox, x 0.5..1 and y from the top bar to the bottom one
+    (x1, y1, x2, y2), = loaded.annotations[0][0]
+    top = Letterbox(228, 128, 64).offset[1] / 64
+    assert (x1, x2) == pytest.approx((0.5, 1.0), abs=0.01) and (y1, y2) == pytest.approx((top, 1 - top), abs=0.01)
+
+
 def test_generated_clips_pass_the_self_check_more_often_than_chance(predictor, clip_set):
     check = predictor.self_check(clip_set.images, clip_set.waveforms, clip_set.keys)
     assert check.clips == 16 and check.trials == 64

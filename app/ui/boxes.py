@@ -9,6 +9,7 @@ import streamlit as st
 from matplotlib import colormaps
 from PIL import Image, ImageDraw
 
+from core.framing import Letterbox
 from core.localizer.heatmaps import min_max, upsample
 from core.media import MediaError, centre_time, cut_segment, read_frame_at
 
@@ -39,11 +40,12 @@ def load_heatmap(path: str | None) -> np.ndarray | None:
 
 
 def with_heatmap(frame: np.ndarray, heatmap: np.ndarray | None, opacity: float) -> np.ndarray:
-    """The frame blended with the heatmap (jet colours) at `opacity`."""
+    """The frame blended with the heatmap (jet colours) at `opacity`; the map is of the frame letterboxed into a square."""
     if heatmap is None or opacity <= 0:
         return frame
     height, width = frame.shape[:2]
-    scaled = min_max(upsample(heatmap, max(height, width)))[:height, :width]
+    left, top = Letterbox(width, height, max(height, width)).offset  # the map covers the letterboxed square
+    scaled = min_max(upsample(heatmap, max(height, width)))[top:top + height, left:left + width]
     colours = (colormaps["jet"](scaled)[..., :3] * 255).astype(np.float32)
     return (frame * (1 - opacity) + colours * opacity).astype(np.uint8)
 

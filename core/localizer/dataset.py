@@ -130,7 +130,18 @@ def load_clip_set(data_dir: str | Path, image_size: int, audio: AudioConfig,
     if not keys:
         raise FileNotFoundError(f"{clips_dir}: no clip with media to use")
     images, waveforms = decoded_inputs(clips_dir, keys, image_size, audio, cache)
-    return ClipSet(keys, images, waveforms, [boxes.get(k, []) for k in keys])
+    return ClipSet(keys, images, waveforms, [_in_square(boxes.get(k, []), clips_dir, k, image_size) for k in keys])
+
+
+def _in_square(annotations: Annotations, clips_dir: Path, key: str, image_size: int) -> Annotations:
+    """People's boxes (fractions of the source frame) as fractions of the letterboxed square input."""
+    if not annotations:
+        return annotations
+    info = probe(media_file(clips_dir, key))
+    if info.width == info.height:
+        return annotations
+    box = Letterbox(info.width, info.height, image_size)
+    return [[list(box.to_square(tuple(b[:4]))) for b in boxes] for boxes in annotations]
 
 
 def grid_mask(boxes: list[list[float]], grid: int) -> np.ndarray:

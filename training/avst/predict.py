@@ -38,7 +38,8 @@ def predict_project(session: Session, project: Project, checkpoint: str | Path |
     """Write one proposal per clip with media; returns how many were written.
 
     Confidence is calibrated first by a self-check on (up to CALIBRATION_CLIPS of) the project's own
-    clips (core/avst/selfcheck.py); an unsure proposal says the model cannot tell.
+    clips (core/avst/selfcheck.py); a project too small for it to find a threshold uses the checkpoint
+    card's. An unsure proposal says the model cannot tell.
     """
     resolved = resolve_model(session, project, FAMILY, checkpoint)
     predictor = AVSTPredictor.from_checkpoint(resolved.path, device)
@@ -49,11 +50,15 @@ def predict_project(session: Session, project: Project, checkpoint: str | Path |
     decoded = {c.id: predictor.load(c.media_path) for c in sample}  # decoded once, predicted below too
     check = predictor.self_check(list(decoded.values()), [is_speech(c.label) for c in sample])
     print(f"self-check on {check.clips} clips: {check.to_dict()}", file=sys.stderr, flush=True)
+    calibration = check.calibration
+    if calibration.max_uncertainty is None and check.clips < CALIBRATION_CLIPS:
+        # too few clips to find a threshold (5 at 90 %): the card's, from held-out generated clips
+        calibration = card_calibration(resolved.path) or calibration
     proposals = []
     for index, clip in enumerate(clips):
         arrays = decoded.pop(clip.id, None) or predictor.load(clip.media_path)
         prediction = predictor.predict_clip(arrays)
-        proposals.append(NewProposal(payload=proposal_payload(prediction, check.calibration), clip_id=clip.id,
+        proposals.append(NewProposal(payload=proposal_payload(prediction, calibration), clip_id=clip.id,
                                      uncertainty=prediction.uncertainty))
         if progress:
             progress(index + 1, len(clips))

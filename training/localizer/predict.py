@@ -68,7 +68,8 @@ def predict_project(session: Session, project: Project, checkpoint: str | Path |
     """Write one proposal per clip with media; returns how many were written.
 
     Confidence is calibrated first by a self-check on (up to CALIBRATION_CLIPS of) the project's own
-    clips (core/localizer/selfcheck.py); an unsure proposal has no boxes.
+    clips (core/localizer/selfcheck.py); a project too small for it to find a threshold uses the
+    checkpoint card's. An unsure proposal has no boxes.
     """
     resolved = resolve_model(session, project, FAMILY, checkpoint)
     predictor = load_predictor(resolved.path, device, resolved.version)
@@ -83,6 +84,10 @@ def predict_project(session: Session, project: Project, checkpoint: str | Path |
                                  np.stack([d.waveform for d in decoded.values()]) if decoded else [],
                                  [str(k) for k in decoded])
     print(f"self-check on {check.clips} clips: {check.to_dict()}", file=sys.stderr, flush=True)
+    calibration = check.calibration
+    if calibration.max_uncertainty is None and check.clips < CALIBRATION_CLIPS:
+        # too few clips to find a threshold (5 at 90 %): the card's, from held-out generated clips
+        calibration = card_calibration(resolved.path) or calibration
     out_dir = heatmap_dir(resolved.version)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = 0
@@ -91,7 +96,7 @@ def predict_project(session: Session, project: Project, checkpoint: str | Path |
         inputs = {c.id: decoded.pop(c.id, None) or _load(predictor, c) for c in batch}
         proposals = _batch_proposals(predictor, [c for c in batch if inputs[c.id] is not None],
                                      [inputs[c.id] for c in batch if inputs[c.id] is not None],
-                                     check.calibration, out_dir)
+                                     calibration, out_dir)
         written += write_proposals(session, project, FAMILY.name, resolved.version, proposals,
                                    resolved.version_id)
         session.commit()  # each batch is kept if a later one fails, and the write lock stays short
