@@ -40,6 +40,13 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+def _by_class(labels) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: -item[1]))
+
+
 def score_curation(decisions: list[dict], truth: dict[str, dict], rules: dict) -> dict:
     """Shares of wrong-label clips removed and right-label clips kept, per stage, against the truth."""
     rows = [(d, truth[d["key"]]) for d in decisions]
@@ -50,12 +57,21 @@ def score_curation(decisions: list[dict], truth: dict[str, dict], rules: dict) -
 
     stage3 = [(d, t) for d, t in rows if "stage3" in d]
     bad3 = [d for d, t in stage3 if should_reject(t)]
-    clean3 = [d for d, t in stage3 if not t["overlay"]]
+    clean_right = [d for d, t in stage3 if not t["overlay"] and t["wrong"] == "0"]
+    clean_wrong = [(d, t) for d, t in stage3 if not t["overlay"] and t["wrong"] == "1"]
     report = {"stage3": {
         "overlay_clips_the_rules_reject": len(bad3),
-        "share_of_them_rejected": _share(sum(d["stage3"]["rejected"] for d in bad3), len(bad3)),
-        "clips_without_overlay": len(clean3),
-        "share_of_them_rejected_wrongly": _share(sum(d["stage3"]["rejected"] for d in clean3), len(clean3))}}
+        "share_of_overlay_clips_rejected": _share(sum(d["stage3"]["rejected"] for d in bad3), len(bad3)),
+        "right_label_clips_without_overlay": len(clean_right),
+        "share_of_right_label_clips_rejected": _share(sum(d["stage3"]["rejected"] for d in clean_right),
+                                                      len(clean_right)),
+        "wrong_label_clips_without_overlay": len(clean_wrong),
+        "share_of_them_rejected_(their_own_sound_is_an_instrument)": _share(
+            sum(d["stage3"]["rejected"] for d, t in clean_wrong if t["true_label"] in music_ok), len(clean_wrong)),
+        "share_of_them_rejected_(other_sounds)": _share(
+            sum(d["stage3"]["rejected"] for d, t in clean_wrong if t["true_label"] not in music_ok), len(clean_wrong)),
+        "right_label_clips_rejected_by_true_class": _by_class(
+            t["true_label"] for d, t in stage3 if not t["overlay"] and t["wrong"] == "0" and d["stage3"]["rejected"])}}
     stage4 = [(d, t) for d, t in rows if "twofold" in d]
     wrong = [(d, t) for d, t in stage4 if t["wrong"] == "1"]
     right = [(d, t) for d, t in stage4 if t["wrong"] == "0" and not t["duplicate_of"]]
@@ -98,7 +114,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--epochs", type=int, default=4, help="curation classifiers")
-    parser.add_argument("--final-epochs", type=int, default=6, help="the Table 4.4 classifiers on the kept clips")
+    parser.add_argument("--final-epochs", type=int, nargs="+", default=[6, 20],
+                        help="the Table 4.4 classifiers on the kept clips, one pair per value")
+    parser.add_argument("--test-hard", type=Path, help="a second test set (clips mixed under another class)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (one per run, as the other benches)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-curate", action="store_true", help="reuse WORK/kept.csv")
@@ -118,17 +136,25 @@ def main() -> None:
                             "options": decisions["options"],
                             **score_curation(decisions["clips"], read_truth(args.pool), decisions["rules"])}}
     classifiers = {}
-    for name, config in (("average pool", "tiny-ap"), ("NetVLAD", "tiny-nv")):
-        out = args.work / f"final-{config}.pt"
-        started = time.perf_counter()
-        record = train(AudioClassTrainOptions(data=args.pool, labels=kept_csv, out=out, config=config,
-                                              epochs=args.final_epochs, seed=args.seed, threads=args.threads))
-        seconds = time.perf_counter() - started
-        report = score_folder(load_predictor(out), args.test)
-        classifiers[name] = {"config": config, "train_clips": record["clips"], "steps": record["steps"],
-                             "train_seconds": round(seconds, 1), "test": report["model"],
-                             "test_clips": report["clips"]}
-        print(name, classifiers[name], flush=True)
+    for epochs in args.final_epochs:
+        for name, config in (("average pool", "tiny-ap"), ("NetVLAD", "tiny-nv")):
+            out = args.work / f"final-{config}-e{epochs}.pt"
+            if out.is_file():  # trained by an earlier run of this script: scored again
+                record = json.loads(out.with_suffix(".train.json").read_text())
+                seconds = None
+            else:
+                started = time.perf_counter()
+                record = train(AudioClassTrainOptions(data=args.pool, labels=kept_csv, out=out, config=config,
+                                                      epochs=epochs, seed=args.seed, threads=args.threads))
+                seconds = round(time.perf_counter() - started, 1)
+            predictor = load_predictor(out)
+            row = {"config": config, "epochs": epochs, "train_clips": record["clips"], "steps": record["steps"],
+                   "final_loss": record["final_loss"], "train_seconds": seconds,
+                   "test": score_folder(predictor, args.test)}
+            if args.test_hard:
+                row["test_hard"] = score_folder(predictor, args.test_hard)
+            classifiers[f"{name}, {epochs} epochs"] = row
+            print(name, epochs, row, flush=True)
     results["table_4_4_on_generated_clips"] = classifiers
     args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(results["curation"]["stage4"], indent=1))
