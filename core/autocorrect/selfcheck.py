@@ -20,6 +20,7 @@ from core.autocorrect.memory_map import TileInput, TileResult
 from core.autocorrect.metrics import pck
 from core.autocorrect.rasterize import Shape
 from core.autocorrect.se2 import se2_matrix
+from core.calibration import largest_threshold
 
 PRECISION = 0.8  # share of confident self-check corrections that must have come back (calibrate)
 MIN_CONFIDENT = 5  # fewer self-check instances under a threshold than this say nothing about it
@@ -174,10 +175,5 @@ def calibrate(rows: list[dict], max_shift_px: float, precision: float = PRECISIO
     project's bound of the label. Measuring it against the labels instead would fail a perfect model
     wherever the labels' own noise is as large as the perturbation.
     """
-    usable = sorted((r for r in rows if r["uncertainty"] is not None), key=lambda r: r["uncertainty"])
-    threshold, hits = None, 0
-    for n, row in enumerate(usable, start=1):
-        hits += row["agrees"] and row["plausible"]
-        if n >= MIN_CONFIDENT and hits / n >= precision:
-            threshold = row["uncertainty"]
-    return Calibration(threshold, float(max_shift_px), precision)
+    usable = ((r["uncertainty"], r["agrees"] and r["plausible"]) for r in rows if r["uncertainty"] is not None)
+    return Calibration(largest_threshold(usable, precision, MIN_CONFIDENT), float(max_shift_px), precision)

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from core.calibration import largest_threshold
+
 PRECISION = 0.9
 MIN_CONFIDENT = 5
 SHIFTS = (-10, -5, 0, 5, 10)  # 25 fps frames the audio is taken to be moved by
@@ -69,12 +71,7 @@ class SyncSelfCheck:
 
 def calibrate(rows: list[dict], precision: float = PRECISION) -> SyncCalibration:
     """The largest uncertainty under which at least `precision` of the clips recovered their shifts."""
-    ordered = sorted(rows, key=lambda r: r["uncertainty"])
-    threshold, hits = None, 0
-    for n, row in enumerate(ordered, start=1):
-        hits += row["recovered"]
-        if n >= MIN_CONFIDENT and hits / n >= precision:
-            threshold = row["uncertainty"]
+    threshold = largest_threshold(((r["uncertainty"], r["recovered"]) for r in rows), precision, MIN_CONFIDENT)
     return SyncCalibration(threshold, precision)
 
 

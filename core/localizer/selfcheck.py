@@ -28,6 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from core.calibration import largest_threshold
 from core.framing import Letterbox
 from core.localizer.heatmaps import min_max, upsample
 
@@ -174,15 +175,8 @@ def trial_plan(audio_similarity: np.ndarray, count: int = PARTNERS) -> list[tupl
 
 def calibrate(rows: list[dict], precision: float = PRECISION) -> LocalizerCalibration:
     """The largest uncertainty (below 1) under which at least `precision` of the clips passed."""
-    ordered = sorted(rows, key=lambda r: r["uncertainty"])
-    threshold, hits = None, 0
-    for n, row in enumerate(ordered, start=1):
-        if row["uncertainty"] >= 1.0:
-            break
-        hits += row["recovered"]
-        if n >= MIN_CONFIDENT and hits / n >= precision:
-            threshold = row["uncertainty"]
-    return LocalizerCalibration(threshold, precision)
+    usable = ((r["uncertainty"], r["recovered"]) for r in rows if r["uncertainty"] < 1.0)
+    return LocalizerCalibration(largest_threshold(usable, precision, MIN_CONFIDENT), precision)
 
 
 def summarise(rows: list[dict]) -> LocalizerSelfCheck:
