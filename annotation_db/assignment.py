@@ -24,10 +24,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, exists, func, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session, select
 
+from annotation_db.engine import is_postgres
 from annotation_db.models import Assignment, Clip, Project, Raster, User, as_utc, utcnow
 from annotation_db.verdicts import VerdictError
 from core.config import get_settings
@@ -77,9 +78,9 @@ def next_assignment(session: Session, project: Project, user: User,
         if _set_open_lease(session, lease, expires_at=until):
             return lease
     tried: set[int] = set()
-    while (item_id := _next_free_item(session, project, user, now, among, tried)) is not None:
-        tried.add(item_id)
-        assignment = _take(session, project, user, item_id, now, until)
+    while (item := _next_free_item(session, project, user, now, among, tried)) is not None:
+        tried.add(item.id)
+        assignment = _take(session, project, user, item.id, now, until)
         if assignment is not None:
             return assignment
     return None
@@ -96,7 +97,12 @@ def complete_assignment(session: Session, assignment: Assignment, now: datetime 
     session.add(assignment)
     session.flush()
     project = session.get(Project, assignment.project_id)
-    refresh_queue_open(session, project, [_item(assignment)])
+    if project.annotators_per_item == 1:  # done: no need to count
+        model, _ = _queue_of(project)
+        session.execute(update(model).where(model.id == _item(assignment)).values(queue_open=False),
+                        execution_options={"synchronize_session": False})
+    else:
+        refresh_queue_open(session, project, [_item(assignment)])
 
 
 def release_assignment(session: Session, assignment: Assignment, now: datetime | None = None) -> bool:
@@ -115,7 +121,8 @@ def hold_lease(session: Session, project: Project, user: User, item_id: int,
     """
     now = now or utcnow()
     model, column = _queue_of(project)
-    session.exec(select(model.id).where(model.id == item_id).with_for_update())  # same order as claims
+    _keep(session, session.exec(select(model).where(model.id == item_id).with_for_update()  # claims' lock order
+                                .execution_options(populate_existing=True)).first())
     leases = session.exec(select(Assignment).where(column == item_id, Assignment.user_id == user.id)
                           .order_by(Assignment.id.desc()).with_for_update()
                           .execution_options(populate_existing=True)).all()
@@ -131,8 +138,8 @@ def hold_lease(session: Session, project: Project, user: User, item_id: int,
         return None
     if chosen.released_at is not None:
         raise ItemReassigned()
-    if chosen.completed_at is None:
-        _set_open_lease(session, chosen, expires_at=now + lease_length())
+    if chosen.completed_at is None and as_utc(chosen.expires_at) < now + lease_length() / 2:
+        _set_open_lease(session, chosen, expires_at=now + lease_length())  # still working on it: keep it
     return chosen
 
 
@@ -170,7 +177,7 @@ def _release(session: Session, lease: Assignment, now: datetime) -> bool:
 
 
 def _next_free_item(session: Session, project: Project, user: User, now: datetime,
-                    among: set[int] | None, tried: set[int]) -> int | None:
+                    among: set[int] | None, tried: set[int]) -> Raster | Clip | None:
     """The first item in queue order that has room and is not this user's: one index walk.
 
     On PostgreSQL the row is locked (FOR UPDATE SKIP LOCKED): concurrent claimers skip it.
@@ -181,7 +188,7 @@ def _next_free_item(session: Session, project: Project, user: User, now: datetim
         or_(Assignment.completed_at.is_not(None), Assignment.expires_at > now)).correlate(model).scalar_subquery()
     mine = exists().where(column == model.id, Assignment.user_id == user.id,
                           Assignment.released_at.is_(None)).correlate(model)
-    query = select(model.id).where(model.project_id == project.id, model.queue_open == True,  # noqa: E712
+    query = select(model).where(model.project_id == project.id, model.queue_open == True,  # noqa: E712
                                    held < project.annotators_per_item, ~mine)
     if among is not None:
         if not among:
@@ -190,7 +197,15 @@ def _next_free_item(session: Session, project: Project, user: User, now: datetim
     if tried:
         query = query.where(model.id.not_in(sorted(tried)))
     query = query.order_by(model.queue_rank, model.id).limit(1).with_for_update(skip_locked=True, of=model)
-    return session.exec(query).first()
+    return _keep(session, session.exec(query.execution_options(populate_existing=True)).first())
+
+
+def _keep(session: Session, row):
+    """Hold a locked row for the rest of the transaction: the identity map only holds rows weakly, and
+    the pages read the item again (session.get), which then costs no query."""
+    if row is not None:
+        session.info.setdefault("locked_rows", []).append(row)
+    return row
 
 
 def _take(session: Session, project: Project, user: User, item_id: int, now: datetime,
@@ -212,22 +227,23 @@ def _take(session: Session, project: Project, user: User, item_id: int, now: dat
     in_the_way = expired[:max(len(completed) + len(open_) + 1 - places, 0)]
     used = {a.slot for a in open_ if a not in in_the_way}
     slot = min(set(range(places)) - used)  # completed + open stay below places: one is free
-    assignment = Assignment(project_id=project.id, user_id=user.id, leased_at=now, expires_at=until,
-                            slot=slot, **{column.key: item_id})
-    try:
-        with session.begin_nested():
-            for stale in in_the_way:
-                if not _release(session, stale, now):
-                    raise _Retry
-            session.add(assignment)
-            session.flush()
-    except (IntegrityError, _Retry):  # a concurrent claim took the slot first (PostgreSQL): next item
-        return None
-    return assignment
-
-
-class _Retry(Exception):
-    """A lease changed under the claim; try the next item."""
+    values = dict(project_id=project.id, user_id=user.id, leased_at=now, expires_at=until, slot=slot,
+                  **{column.key: item_id})
+    for stale in in_the_way:
+        if not _release(session, stale, now):  # it changed under us (PostgreSQL): next item
+            return None
+    if not is_postgres(session):  # SQLite: the claim holds the write lock (BEGIN IMMEDIATE), no race
+        assignment = Assignment(**values)
+        session.add(assignment)
+        session.flush()
+        return assignment
+    # a concurrent claim may have taken the slot since our snapshot: the unique index says so, and
+    # ON CONFLICT DO NOTHING turns that into "no row" (try the next item) without a savepoint
+    taken = pg_insert(Assignment).values(**values).on_conflict_do_nothing(
+        index_elements=[column.key, "slot"],
+        index_where=and_(column.is_not(None), Assignment.completed_at.is_(None),
+                         Assignment.released_at.is_(None))).returning(Assignment)
+    return session.scalars(taken, execution_options={"populate_existing": True}).first()
 
 
 def _queue_of(project: Project):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
+import threading
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -9,6 +13,7 @@ from typing import Iterator
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from core.config import get_settings
@@ -66,12 +71,55 @@ def session_scope(url: str | None = None, immediate: bool = False) -> Iterator[S
     (SELECT ... FOR UPDATE [SKIP LOCKED]) and rely on the schema's unique indexes.
     """
     engine = get_engine(url)
+    turn = _writer_turn(engine) if immediate else None
     if immediate:
         engine = engine.execution_options(sqlite_immediate=True)
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        if turn is not None:
+            os.close(turn)  # closing the file gives the turn to the next writer
+
+
+def _writer_turn(engine: Engine) -> int | None:
+    """Wait for this SQLite file's turn to write; returns the lock file to close when done (else None).
+
+    Immediate sessions of every process queue on an flock of `<database>-writers.lock` before BEGIN
+    IMMEDIATE. The kernel wakes the next writer the moment the previous one closes the file, where
+    SQLite's own busy handler polls with growing sleeps (up to 100 ms each), which lets a loser of
+    several races wait for seconds. Waiting longer than SQLITE_BUSY_TIMEOUT_MS raises "database is
+    locked", as SQLite would.
+    """
+    if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
+        return None
+    lock = os.open(f"{engine.url.database}-writers.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return lock
+    except BlockingIOError:
+        pass
+    got, state = threading.Event(), {"abandoned": False}
+    guard = threading.Lock()
+
+    def wait() -> None:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with guard:
+            if state["abandoned"]:
+                os.close(lock)
+            else:
+                got.set()
+
+    threading.Thread(target=wait, daemon=True, name="sqlite-writer-turn").start()
+    if got.wait(get_settings().sqlite_busy_timeout_ms / 1000):
+        return lock
+    with guard:
+        if got.is_set():
+            return lock
+        state["abandoned"] = True  # the waiting thread closes the file once it gets the lock
+    raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))

@@ -228,6 +228,8 @@ class Proposal(SQLModel, table=True):
     __tablename__ = "proposals"
     __table_args__ = (
         CheckConstraint("(instance_id IS NULL) <> (clip_id IS NULL)", name="one_item"),
+        Index("ix_proposals_clip_newest", "clip_id", "id"),  # an item's latest proposal, at once
+        Index("ix_proposals_instance_newest", "instance_id", "id"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="projects.id", index=True)
@@ -250,8 +252,8 @@ class Verdict(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("(instance_id IS NULL) <> (clip_id IS NULL)", name="one_item"),
         Index("ix_verdicts_item", "project_id", "kind", "instance_id", "clip_id"),
-        Index("ix_verdicts_clip_id", "clip_id"),
-        Index("ix_verdicts_instance_id", "instance_id"),
+        Index("ix_verdicts_clip_newest", "clip_id", "id"),  # an item's latest verdicts, at once
+        Index("ix_verdicts_instance_newest", "instance_id", "id"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="projects.id", index=True)

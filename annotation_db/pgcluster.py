@@ -56,9 +56,11 @@ def _free_port() -> int:
 class PostgresCluster:
     """One initdb'd cluster in a temporary folder, started on a free port of 127.0.0.1."""
 
-    def __init__(self, bin_dir: Path | None = None, fast: bool = True) -> None:
+    def __init__(self, bin_dir: Path | None = None, fast: bool = True,
+                 settings: dict[str, str] | None = None) -> None:
         self.bin_dir = bin_dir or find_pg_bin()
         self.fast = fast  # fsync off: a crash loses the cluster, which is thrown away anyway
+        self.settings = dict(settings or {})  # more server settings, e.g. {"synchronous_commit": "off"}
         self.run_as = self._server_account()
         self.root: Path | None = None
         self.port: int | None = None
@@ -109,6 +111,7 @@ class PostgresCluster:
         options = ["-c listen_addresses=127.0.0.1", "-c unix_socket_directories=''", "-c max_connections=200"]
         if self.fast:
             options += ["-c fsync=off", "-c full_page_writes=off", "-c synchronous_commit=off"]
+        options += [f"-c {name}={value}" for name, value in self.settings.items()]
         for _ in range(5):  # the free port may be taken between the probe and the start
             self.port = _free_port()
             try:

@@ -11,8 +11,8 @@ from sqlmodel import select
 from annotation_db.assignment import complete_assignment, next_assignment
 from annotation_db.cli import main as cli
 from annotation_db.engine import get_engine, session_scope
-from annotation_db.models import (Clip, Instance, Project, ProjectKind, Proposal, Raster, Role, User,
-                                  VerdictKind, utcnow)
+from annotation_db.models import (UNSCORED_RANK, Assignment, Clip, Instance, Project, ProjectKind, Proposal,
+                                  Raster, Role, User, VerdictKind, utcnow)
 from annotation_db.projects import ProjectError, ensure_project, project_kinds
 from annotation_db.reports import ImportReport, run_import
 from annotation_db.stats import project_stats, read_stats
@@ -252,3 +252,44 @@ def test_run_import_keeps_nothing_when_the_import_fails(database):
     assert project_kinds() == {}
     assert run_import(importer, "fine", False).project == "fine"
     assert project_kinds() == {"fine": "sync"}
+
+
+@pytest.mark.both_databases
+def test_migration_0004_releases_stale_leases_and_fills_the_queue(database):
+    """An existing database (at 0003) with leases left open after they expired, as the old claims left
+    them: the upgrade keeps the newest open lease per one-annotator item and ranks the items."""
+    from alembic import command
+
+    from annotation_db.migrate import alembic_config
+
+    command.downgrade(alembic_config(database), "0003")
+    get_engine.cache_clear()
+    engine = get_engine(database)
+    old, newer = utcnow() - timedelta(days=2), utcnow() - timedelta(days=1)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO users (name, role, is_system, created_at) VALUES "
+                                "('ann', 'annotator', false, :t), ('bob', 'annotator', false, :t)"), {"t": old})
+        connection.execute(text("INSERT INTO projects (name, kind, description, annotators_per_item, created_at) "
+                                "VALUES ('p', 'sync', '', 1, :t)"), {"t": old})
+        for key in ("a", "b", "c"):
+            connection.execute(text("INSERT INTO clips (project_id, key, created_at) VALUES (1, :k, :t)"),
+                               {"k": key, "t": old})
+        connection.execute(text(
+            "INSERT INTO assignments (project_id, user_id, clip_id, leased_at, expires_at, completed_at) VALUES "
+            "(1, 1, 1, :old, :old, NULL), (1, 2, 1, :newer, :newer, NULL), (1, 1, 2, :old, :old, :newer)"),
+            {"old": old, "newer": newer})
+        connection.execute(text(
+            "INSERT INTO proposals (project_id, clip_id, model, model_version, uncertainty, created_at) VALUES "
+            "(1, 3, 'avst', 'v1', 0.25, :t), (1, 1, 'avst', 'v1', 0.75, :t)"), {"t": old})
+    command.upgrade(alembic_config(database), "head")
+    get_engine.cache_clear()
+    with session_scope() as session:
+        leases = {a.id: a for a in session.exec(select(Assignment))}
+        assert leases[1].released_at is not None and leases[2].released_at is None and leases[2].slot == 0
+        assert leases[3].completed_at is not None and leases[3].released_at is None
+        clips = {c.key: c for c in session.exec(select(Clip))}
+        assert (clips["a"].queue_rank, clips["c"].queue_rank) == (-0.75, -0.25)
+        assert clips["b"].queue_rank == UNSCORED_RANK
+        assert [clips[k].queue_open for k in "abc"] == [True, False, True]
+        project, ann = session.get(Project, 1), session.get(User, 1)
+        assert next_assignment(session, project, ann).clip_id == clips["a"].id  # bob's lease expired

@@ -30,15 +30,13 @@ OPEN_LEASE = "completed_at IS NULL AND released_at IS NULL"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('assignments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('released_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column('slot', sa.Integer(), nullable=False, server_default='0'))
+    # plain ADD COLUMN (no table copy: on SQLite a copy of a referenced table fails its foreign keys)
+    op.add_column('assignments', sa.Column('released_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    op.add_column('assignments', sa.Column('slot', sa.Integer(), nullable=False, server_default='0'))
     for table in ('rasters', 'clips'):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column('queue_rank', sa.Float(), nullable=False,
-                                          server_default=sa.text(repr(UNSCORED_RANK))))
-            batch_op.add_column(sa.Column('queue_open', sa.Boolean(), nullable=False,
-                                          server_default=sa.true()))
+        op.add_column(table, sa.Column('queue_rank', sa.Float(), nullable=False,
+                                       server_default=sa.text(repr(UNSCORED_RANK))))
+        op.add_column(table, sa.Column('queue_open', sa.Boolean(), nullable=False, server_default=sa.true()))
 
     _release_stale_leases()
     _fill_queue()
@@ -103,10 +101,6 @@ def downgrade() -> None:
                         ('ix_assignments_raster_id', 'assignments'),
                         ('ix_assignments_clip_id', 'assignments')):
         op.drop_index(name, table_name=table)
-    for table in ('clips', 'rasters'):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column('queue_open')
-            batch_op.drop_column('queue_rank')
-    with op.batch_alter_table('assignments', schema=None) as batch_op:
-        batch_op.drop_column('slot')
-        batch_op.drop_column('released_at')
+    for table, column in (('clips', 'queue_open'), ('clips', 'queue_rank'), ('rasters', 'queue_open'),
+                          ('rasters', 'queue_rank'), ('assignments', 'slot'), ('assignments', 'released_at')):
+        op.drop_column(table, column)  # SQLite >= 3.35 drops a column in place
