@@ -21,7 +21,7 @@ from training.audioclass.options import AudioClassTrainOptions
 from training.audioclass.predict import predict_clip, predict_project
 from training.audioclass.train import train
 from training.audioclass.verdict_data import build_training_set, ignore_verdicts
-from training.families import families, family_for_kind, get_family
+from training.families import family_for_kind, get_family
 from training.jobs import job_details, submit_job
 from training.options import PredictOptions
 from training.registry import promote_version
@@ -30,13 +30,10 @@ from training.worker import run_worker
 
 @pytest.fixture
 def audioclass(database, monkeypatch):
-    """The family registered by MODEL_FAMILIES (here and in job processes) unless it is built in."""
-    monkeypatch.setenv("MODEL_FAMILIES", "" if "audioclass" in families() else "training.audioclass")
+    """The built-in family, with a larger held-out share (here and in job processes)."""
     monkeypatch.setenv("HOLDOUT_SHARE", "0.4")
     get_settings.cache_clear()
-    families.cache_clear()
     yield get_family("audioclass")
-    families.cache_clear()
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ BUILT_IN = (
     "training.autocorrect",
     "training.localizer",
     "training.avst",
+    "training.audioclass",
 )
 
 
@@ -46,5 +47,6 @@ def get_family(name: str) -> ModelFamily:
 
 
 def family_for_kind(kind: str) -> ModelFamily | None:
-    """The family that proposes for a project kind ('railway', 'sync', ...), None if no model does."""
-    return next((f for f in families().values() if kind in f.project_kinds), None)
+    """The family that proposes for a project kind ('railway', 'sync', ...), None if no model does; a family
+    registered through MODEL_FAMILIES takes a kind over from a built-in one (a lab's own model)."""
+    return next((f for f in reversed(families().values()) if kind in f.project_kinds), None)
