@@ -6,7 +6,7 @@ import streamlit as st
 
 from annotation_db import geo_review as gr
 from core.config import get_settings
-from ui.flash import flash, show_flashes
+from ui.flash import flash, saving, show_flashes
 from ui.geo_map import review_map
 from ui.maps import render_map
 from ui.pickers import choose_project
@@ -67,8 +67,9 @@ def _export() -> None:
 
 
 def _save(tile: gr.TileItem, instance_id: int, action: str, **fields) -> None:
-    gr.save_geometry(project_name, user.id, tile, instance_id, action, **fields)
-    flash(f"Saved instance #{instance_id}: {action.replace('_', ' ')}.")
+    with saving():
+        gr.save_geometry(project_name, user.id, tile, instance_id, action, **fields)
+        flash(f"Saved instance #{instance_id}: {action.replace('_', ' ')}.")
     order = [i.instance_id for i in tile.instances]
     at = order.index(instance_id)
     later = order[at + 1:] + order[:at]  # the queue's order, wrapping round

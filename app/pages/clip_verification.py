@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from annotation_db import clip_verification as cv
+from ui.flash import saving, show_flashes
 from ui.session import require_user
 
 ALL_CLASSES = "All classes"
@@ -32,6 +33,7 @@ STYLE = """<style>
 user = require_user()
 st.html(STYLE)
 st.title("Clip verification")
+show_flashes()
 
 projects = cv.verification_projects()
 if not projects:
@@ -51,9 +53,10 @@ label = None if choice == ALL_CLASSES else choice
 
 def _save(project: int, clip_id: int, key: str, answer: str) -> None:
     """Button callback: store the answer before the page redraws with the next clip."""
-    cv.answer_clip(project, user.id, clip_id, answer)
-    st.session_state["cv_last"] = (project, clip_id, key, answer)
-    st.session_state.pop("cv_revisit", None)
+    with saving():
+        cv.answer_clip(project, user.id, clip_id, answer)
+        st.session_state["cv_last"] = (project, clip_id, key, answer)
+        st.session_state.pop("cv_revisit", None)
 
 
 def _revisit(project: int, clip_id: int) -> None:

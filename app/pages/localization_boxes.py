@@ -8,7 +8,7 @@ from annotation_db.localization_review import (claim_box_task, localization_proj
                                                 skip_leased_clip)
 from ui.boxes import (GUIDE, MediaError, box_editor, centre_frame, format_boxes, load_heatmap,
                       parse_boxes, with_boxes, with_heatmap)
-from ui.flash import flash, show_flashes
+from ui.flash import flash, saving, show_flashes
 from ui.pickers import choose_project
 from ui.session import require_user
 
@@ -30,9 +30,10 @@ with st.expander("Guide", expanded=False):
 
 
 def _save(boxes: list[list[float]], cannot: bool) -> None:
-    save_box_verdict(project_name, me.id, clip.id, boxes, cannot_localise=cannot,
-                     proposal_id=task.proposal.id if task.proposal else None, assignment_id=task.assignment_id)
-    flash(f"Saved {clip.key}: " + ("cannot be localised" if cannot else f"{len(boxes)} box(es)"))
+    with saving():
+        save_box_verdict(project_name, me.id, clip.id, boxes, cannot_localise=cannot,
+                         proposal_id=task.proposal.id if task.proposal else None, assignment_id=task.assignment_id)
+        flash(f"Saved {clip.key}: " + ("cannot be localised" if cannot else f"{len(boxes)} box(es)"))
     st.rerun()
 
 

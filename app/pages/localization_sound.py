@@ -7,7 +7,7 @@ import streamlit as st
 from annotation_db.localization_review import localization_projects, save_sound_answer, sound_task
 from core.config import get_settings
 from ui.boxes import MediaError, centre_frame, segment_around_centre, with_boxes
-from ui.flash import flash, show_flashes
+from ui.flash import flash, saving, show_flashes
 from ui.pickers import choose_project
 from ui.session import require_user
 
@@ -41,7 +41,8 @@ except (MediaError, OSError) as exc:
 
 for column, (label, (answer, key)) in zip(st.columns(3), ANSWERS.items()):
     if column.button(label, key=f"answer_{answer}", width="stretch", shortcut=key):
-        save_sound_answer(project_name, me.id, clip.id, answer)
-        flash(f"Saved {clip.key}: {label}")
+        with saving():
+            save_sound_answer(project_name, me.id, clip.id, answer)
+            flash(f"Saved {clip.key}: {label}")
         st.rerun()
 st.caption("Keys: Y yes · N no · S not sure")

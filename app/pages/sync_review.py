@@ -8,7 +8,7 @@ import streamlit as st
 
 from annotation_db import sync_review as sr
 from core.media import MediaError
-from ui.flash import flash, show_flashes
+from ui.flash import flash, saving, show_flashes
 from ui.session import require_user
 from ui.sync_plots import curve_chart, offset_chart, tolerance_chart
 
@@ -45,8 +45,9 @@ def _play(media_path: str, clip_id: int, delay_frames: int) -> None:
 
 
 def _save(item: sr.SyncItem, category: str, in_sync: bool | None = None, offset: int | None = None) -> None:
-    sr.save_sync(project_name, user.id, item, category, in_sync, offset)
-    flash(f"Saved {item.key}: {_answer_text(category, in_sync, offset)}.")
+    with saving():
+        sr.save_sync(project_name, user.id, item, category, in_sync, offset)
+        flash(f"Saved {item.key}: {_answer_text(category, in_sync, offset)}.")
 
 
 def _answer_text(category: str, in_sync: bool | None, offset: int | None) -> str:

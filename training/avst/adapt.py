@@ -38,7 +38,7 @@ def adapt(options: AVSTAdaptOptions) -> dict:
         (split.train_dir / "sync.json").write_text(json.dumps(rows))
         record = train(AVSTTrainOptions(
             data=split.train_dir, out=options.out, init=parent, epochs=options.epochs,
-            stage1_epochs=max(1, options.epochs // 3), max_steps=options.max_steps, max_minutes=options.minutes,
+            stage1_epochs=options.stage1_epochs, max_steps=options.max_steps, max_minutes=options.minutes,
             batch_size=options.batch_size, group=min(8, options.batch_size), lr=options.lr, seed=options.seed,
             device=options.device))
         reports, improved = compare(parent, Path(options.out), split.check_dir,

@@ -50,6 +50,8 @@ class AVSTAdaptOptions(AdaptOptions):
     data: Path
     """Folder with clips/ (media files); any sync.json there is not read."""
     epochs: int = 12
-    """Passes over the clips: the first third with other clips as negatives, then other offsets (6.4.3)."""
+    """Passes over the clips (the time budget usually ends training first)."""
+    stage1_epochs: int = 2
+    """The first passes take other clips as negatives (stage 1 of 6.4.3); the rest other offsets (stage 2)."""
     batch_size: int = 8
     """Clips per step."""
