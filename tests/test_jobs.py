@@ -45,6 +45,7 @@ def _claim_all(url: str, data_dir: str, out) -> None:
     out.put(claimed)
 
 
+@pytest.mark.both_databases
 def test_concurrent_workers_never_claim_the_same_job(database):
     with session_scope() as session:
         user = _researcher(session)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select, update
 
 from annotation_db.engine import session_scope
+from annotation_db.job_claims import claim_queued_job
 from annotation_db.models import (JobKind, JobStatus, ModelVersion, Project, Role, TrainingJob,
                                   User, as_utc, utcnow)
 from annotation_db.projects import get_project
@@ -59,18 +60,9 @@ def cancel_job(session: Session, user: User, job_id: int) -> TrainingJob:
 
 
 def claim_next_job(worker: str) -> TrainingJob | None:
-    """Take the oldest queued job for `worker`; two workers never get the same one."""
+    """Take the oldest queued job for `worker`; two workers never get the same one (SQLite and PostgreSQL)."""
     with session_scope(immediate=True) as session:
-        job = session.exec(select(TrainingJob).where(TrainingJob.status == JobStatus.queued)
-                           .order_by(TrainingJob.id)).first()
-        if job is None:
-            return None
-        now = utcnow()
-        job.status, job.worker, job.attempts = JobStatus.running, worker, job.attempts + 1
-        job.started_at = job.started_at or now
-        job.heartbeat_at = now
-        session.add(job)
-        return job
+        return claim_queued_job(session, worker)
 
 
 def heartbeat(job_id: int) -> bool:
