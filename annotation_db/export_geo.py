@@ -11,15 +11,23 @@ from sqlmodel import Session, select
 
 from annotation_db.models import GeometryAction, Instance, Proposal, Raster, User, VerdictKind
 from annotation_db.projects import get_project
+from annotation_db.users import require_exporter
 from annotation_db.verdicts import latest_proposals, latest_verdicts
+from core.config import inside_data_dir
 
 DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"}
 MOVED = (GeometryAction.accepted, GeometryAction.adjusted)
 
 
-def export_geo(session: Session, project: str, out: str | Path) -> gpd.GeoDataFrame:
-    """Write one feature per instance: its final geometry, verdict and model version."""
+def export_geo(session: Session, project: str, out: str | Path, *, user=None) -> gpd.GeoDataFrame:
+    """Write one feature per instance: its final geometry, verdict and model version.
+
+    With `user` (a page's caller): AccessDenied unless a researcher or admin, and `out` must lie
+    inside the data folder. Without (the command line): any path."""
     out = Path(out)
+    if user is not None:
+        require_exporter(user)
+        out = inside_data_dir(out)
     driver = DRIVERS.get(out.suffix.lower())
     if driver is None:
         raise ValueError(f"{out}: export to .gpkg or .geojson")

@@ -9,7 +9,9 @@ from sqlmodel import Session, select
 
 from annotation_db.models import Clip, VerdictKind
 from annotation_db.projects import get_project
+from annotation_db.users import require_exporter
 from annotation_db.verdicts import latest_verdicts
+from core.config import inside_data_dir
 
 
 def vggss_entries(session: Session, project: str) -> list[dict]:
@@ -27,10 +29,16 @@ def vggss_entries(session: Session, project: str) -> list[dict]:
     return entries
 
 
-def export_vggss(session: Session, project: str, out: str | Path) -> int:
-    """Write the VGG-SS JSON for `project` to `out`; returns the number of entries."""
-    entries = vggss_entries(session, project)
+def export_vggss(session: Session, project: str, out: str | Path, *, user=None) -> int:
+    """Write the VGG-SS JSON for `project` to `out`; returns the number of entries.
+
+    With `user` (a page's caller): AccessDenied unless a researcher or admin, and `out` must lie
+    inside the data folder. Without (the command line): any path."""
     out = Path(out)
+    if user is not None:
+        require_exporter(user)
+        out = inside_data_dir(out)
+    entries = vggss_entries(session, project)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(entries), encoding="utf-8")
     return len(entries)

@@ -169,7 +169,11 @@ def project_progress(project_name: str) -> dict:
         return progress(session, get_project(session, project_name))
 
 
-def export_geometries(project_name: str, out: str | Path) -> int:
-    """Write the project's final geometries to `out` (GeoPackage or GeoJSON by suffix); returns how many."""
+def export_geometries(project_name: str, out: str | Path, user_id: int | None = None) -> int:
+    """Write the project's final geometries to `out` (GeoPackage or GeoJSON by suffix); returns how many.
+
+    With `user_id`: AccessDenied unless that user is a researcher or admin, and `out` must lie inside
+    the data folder."""
     with session_scope() as session:
-        return len(export_geo(session, project_name, out))
+        user = None if user_id is None else get_user(session, user_id)
+        return len(export_geo(session, project_name, out, user=user))

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from annotation_db.models import Clip, ProjectKind
-from annotation_db.projects import ensure_project, existing_project
+from annotation_db.projects import check_project_name, ensure_project, existing_project
 from annotation_db.reports import ImportPlan, ImportReport, Progress, insert_rows, planned, reading, row_values
 from core.errors import InputError
 from core.media import MEDIA_SUFFIXES, MediaError, MediaInfo, probe
@@ -29,6 +29,8 @@ def plan_clips(project: str, task: str, clips: str | Path, labels: str | Path | 
     report = ImportReport(project=project, source=str(clips))
     with reading(session) as reader:
         existing = existing_project(reader, project, kind)
+        if existing is None:
+            check_project_name(project)  # a new project: refused before anything is written
         taken = set(reader.exec(select(Clip.key).where(Clip.project_id == existing.id))) if existing else set()
     rows = read_labels_csv(labels) if labels else {}
     paths = find_media(clips)

@@ -16,7 +16,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlmodel import Session, select
 
 from annotation_db.models import Instance, Raster
-from annotation_db.projects import ensure_project, existing_project
+from annotation_db.projects import check_project_name, ensure_project, existing_project
 from annotation_db.reports import ImportPlan, ImportReport, Progress, insert_rows, planned, reading, row_values
 from core.errors import InputError
 from core.geodata import RasterMeta, find_rasters, geometry_problem, read_raster_meta, read_vectors
@@ -29,6 +29,8 @@ def plan_geo(project: str, kind: str, rasters: str | Path, annotations: str | Pa
     report = ImportReport(project=project, source=str(annotations))
     with reading(session) as reader:
         existing = existing_project(reader, project, kind)
+        if existing is None:
+            check_project_name(project)  # a new project: refused before anything is written
         taken = raster_names(reader, existing.id) if existing else set()
     metas = _checked_rasters(find_rasters(rasters), report, skip_bad, progress)
     metas = _new_rasters(taken, metas, Path(rasters), report)

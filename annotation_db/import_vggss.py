@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from annotation_db.import_clips import checked_media, clip_row
 from annotation_db.models import Clip, ProjectKind, Verdict, VerdictKind
-from annotation_db.projects import ensure_project, existing_project
+from annotation_db.projects import check_project_name, ensure_project, existing_project
 from annotation_db.reports import (ImportPlan, ImportReport, Progress, insert_rows, planned, reading,
                                    row_values)
 from annotation_db.users import system_user
@@ -29,6 +29,8 @@ def plan_vggss(project: str, path: str | Path, media: str | Path | None = None, 
     entries = read_vggss_entries(path)
     with reading(session) as reader:
         existing = existing_project(reader, project, ProjectKind.localization)
+        if existing is None:
+            check_project_name(project)  # a new project: refused before anything is written
         taken = clip_keys(reader, existing.id) if existing else set()
     checked = [_checked_boxes(entry, index, report) for index, entry in enumerate(entries)]
     report.refuse([p for _, problems in checked for p in problems], skip_bad, str(path))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import Session, select
 
 from annotation_db.engine import session_scope
@@ -10,6 +12,19 @@ from annotation_db.models import Project, ProjectKind
 
 class ProjectError(ValueError):
     """A project that does not exist, or exists with another kind."""
+
+
+MAX_NAME_LENGTH = 64
+NAME_RULE = (f"a project name has 1 to {MAX_NAME_LENGTH} characters: letters, digits, '-', '_' "
+             "and '.' (not first)")
+_SAFE_NAME = re.compile(rf"[A-Za-z0-9_-][A-Za-z0-9._-]{{0,{MAX_NAME_LENGTH - 1}}}")
+
+
+def check_project_name(name: str) -> str:
+    """`name` if it is safe for a new project (it becomes part of file names); ProjectError if not."""
+    if not _SAFE_NAME.fullmatch(name):
+        raise ProjectError(f"{name!r} is not allowed: {NAME_RULE}")
+    return name
 
 
 def get_project(session: Session, name: str) -> Project:
@@ -34,9 +49,7 @@ def ensure_project(session: Session, name: str, kind: ProjectKind | str, **field
     kind = ProjectKind(kind)
     project = session.exec(select(Project).where(Project.name == name)).first()
     if project is None:
-        if not name.strip():
-            raise ProjectError("project name is empty")
-        project = Project(name=name.strip(), kind=kind, **fields)
+        project = Project(name=check_project_name(name.strip()), kind=kind, **fields)
         session.add(project)
         session.flush()
     elif project.kind != kind:

@@ -88,6 +88,12 @@ def require_role(user: User, *roles: Role) -> None:
         raise AccessDenied(f"{user.name} is {user.role.value}; this needs {allowed}")
 
 
+def require_exporter(user) -> None:
+    """AccessDenied unless `user` (a User or an Account) is a researcher or an admin."""
+    if user.role not in (Role.researcher, Role.admin):
+        raise AccessDenied(f"{user.name} is {user.role.value}; exports are for researchers and admins")
+
+
 def list_users(session: Session) -> list[User]:
     """Accounts that can log in, by name."""
     return list(session.exec(select(User).where(User.is_system.is_(False)).order_by(User.name)))

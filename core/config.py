@@ -26,6 +26,8 @@ class Settings:
     data_dir: Path = field(default_factory=_default_data_dir)
     database_url: str = ""
     lease_minutes: int = field(default_factory=lambda: _env("LEASE_MINUTES", 30, int))
+    # a page view holds its item this long (renewed on each rerun) until the first save starts the lease
+    view_lease_minutes: float = field(default_factory=lambda: _env("VIEW_LEASE_MINUTES", 2, float))
     sqlite_busy_timeout_ms: int = field(default_factory=lambda: _env("SQLITE_BUSY_TIMEOUT_MS", 15000, int))
     demo_seed: int = field(default_factory=lambda: _env("DEMO_SEED", 7, int))
     # share of each project's verified items kept for evaluation and never trained on
@@ -35,6 +37,13 @@ class Settings:
     # packages defining more model families (training/families.py), comma-separated
     model_families: tuple[str, ...] = field(default_factory=lambda: tuple(
         name.strip() for name in os.environ.get("MODEL_FAMILIES", "").split(",") if name.strip()))
+    # a login token stops working after this long without a page view
+    session_idle_minutes: int = field(default_factory=lambda: _env("SESSION_IDLE_MINUTES", 480, int))
+    # signs login tokens; empty: a random key kept in <data_dir>/secret.key, made on first use
+    session_secret: str = field(default_factory=lambda: os.environ.get("SESSION_SECRET", ""))
+    # login throttling: this many failures within the window refuses further tries for the window
+    login_max_failures: int = field(default_factory=lambda: _env("LOGIN_MAX_FAILURES", 5, int))
+    login_window_minutes: float = field(default_factory=lambda: _env("LOGIN_WINDOW_MINUTES", 15, float))
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -50,6 +59,15 @@ class Settings:
     def cache_dir(self) -> Path:
         """Server-side cuts of media and rendered imagery (safe to delete)."""
         return self.data_dir / "cache"
+
+
+def inside_data_dir(path: str | Path) -> Path:
+    """`path` resolved; ValueError unless it lies inside the data folder (no `..` escapes)."""
+    root = get_settings().data_dir.resolve()
+    resolved = Path(path).resolve()
+    if not resolved.is_relative_to(root):
+        raise ValueError(f"{Path(path).name or path}: files are written only inside the data folder")
+    return resolved
 
 
 @lru_cache(maxsize=1)

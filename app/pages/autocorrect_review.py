@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from annotation_db import geo_review as gr
-from core.config import get_settings
+from core.config import get_settings, inside_data_dir
 from ui.flash import flash, saving, show_flashes
 from ui.geo_map import review_map
 from ui.maps import render_map
@@ -48,22 +48,27 @@ def _run_predict(raster_ids: list[int] | None = None) -> int:
 
 def _researcher_tools() -> None:
     with st.expander("Model and export", icon=":material/model_training:"):
-        if user.is_researcher and st.button("Run predict for the whole project", key="geo_predict"):
-            flash(f"Wrote {_run_predict()} proposals.")
-            st.rerun()
-        st.button("Export GeoPackage", key="geo_export", on_click=_export)
-        path = st.session_state.get("geo_export_path")
-        if path and path.endswith(f"{project_name}.gpkg"):
-            with open(path, "rb") as handle:
-                st.download_button("Download GeoPackage", handle.read(), file_name=f"{project_name}.gpkg",
-                                   key="geo_download")
+        if user.is_researcher:
+            if st.button("Run predict for the whole project", key="geo_predict"):
+                flash(f"Wrote {_run_predict()} proposals.")
+                st.rerun()
+            st.button("Export GeoPackage", key="geo_export", on_click=_export)
+            path = st.session_state.get("geo_export_path")
+            if path and path.endswith(f"{project_name}.gpkg"):
+                with open(path, "rb") as handle:
+                    st.download_button("Download GeoPackage", handle.read(), file_name=f"{project_name}.gpkg",
+                                       key="geo_download")
 
 
 def _export() -> None:
-    out = get_settings().data_dir / "exports" / f"{project_name}.gpkg"
-    gr.export_geometries(project_name, out)
+    try:
+        out = inside_data_dir(get_settings().data_dir / "exports" / f"{project_name}.gpkg")
+        count = gr.export_geometries(project_name, out, user.id)
+    except (ValueError, PermissionError) as exc:
+        flash(f"Nothing was exported: {exc}", warning=True)
+        return
     st.session_state["geo_export_path"] = str(out)
-    flash(f"Exported to {out} (final geometries in the annotations' own CRS).")
+    flash(f"Exported {count} features as {out.name} (final geometries in the annotations' own CRS).")
 
 
 def _save(tile: gr.TileItem, instance_id: int, action: str, **fields) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import hashlib
 from pathlib import Path
 from typing import Any, Callable
 
@@ -15,23 +15,28 @@ from annotation_db.import_vggss import import_vggss
 from annotation_db.localization_review import export_boxes
 from annotation_db.projects import ProjectError, project_kinds
 from annotation_db.reports import ImportReport, run_import
-from core.config import get_settings
+from core.config import get_settings, inside_data_dir
 from core.errors import InputError
 from ui.session import require_researcher
 
-require_researcher()
+user = require_researcher()
 st.title("Import & export")
 projects = project_kinds()
 
 
 def _saved_upload(upload) -> Path | None:
-    """Store an uploaded file on the server and return its path."""
+    """Store an uploaded file once per content (inside the data folder) and return its path."""
     if upload is None:
         return None
-    folder = get_settings().data_dir / "uploads" / time.strftime("%Y%m%d-%H%M%S")
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / Path(upload.name).name
-    path.write_bytes(upload.getbuffer())
+    data = upload.getbuffer()
+    name = Path(upload.name).name
+    if name in ("", ".", ".."):
+        name = "upload"
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    path = inside_data_dir(get_settings().data_dir / "uploads" / digest / name)
+    if not path.is_file():  # reruns and repeated uploads of the same file write nothing
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
     return path
 
 
@@ -126,10 +131,10 @@ with export_tab:
         is_geo = exportable[name] in ("railway", "buildings")
         suffix = st.radio("Format", [".gpkg", ".geojson"], horizontal=True) if is_geo else ".json"
         if st.button("Prepare export", key="export_button"):
-            out = get_settings().cache_dir / "exports" / f"{name}{suffix}"
             try:
-                count = export_geometries(name, out) if is_geo else export_boxes(name, out)
-            except ValueError as exc:
+                out = inside_data_dir(get_settings().cache_dir / "exports" / f"{name}{suffix}")
+                count = export_geometries(name, out, user.id) if is_geo else export_boxes(name, out)
+            except (ValueError, PermissionError) as exc:
                 st.error(str(exc))
             else:
                 st.success(f"{count} {'features' if is_geo else 'entries'} ready.")
