@@ -14,6 +14,11 @@ A claim costs the same on a project of any size: the next item comes from the in
 (project_id, queue_open, queue_rank, id) of rasters / clips, which is kept current when proposals
 are written (models.refresh_queue_ranks) and when leases are completed; nothing loads the project.
 
+A lease starts with the first action, not with a page view: a claim (a page showing the item) holds
+it for the short view lease only (VIEW_LEASE_MINUTES, renewed on each claim while the page is open),
+and the first save on it (hold_lease) extends it to the full lease (LEASE_MINUTES). A renewal never
+shortens a lease.
+
 A lease that expired stays its annotator's until someone else claims the item; that claim releases
 it, and a save on a released lease is refused with ItemReassigned, the database unchanged.
 """
@@ -63,11 +68,12 @@ def next_assignment(session: Session, project: Project, user: User,
                     among: Collection[int] | None = None) -> Assignment | None:
     """The user's open lease (renewed), else a new lease on the most uncertain free item, else None.
 
-    `among` limits the items to these ids (rasters or clips, e.g. a sample); the user's open
+    A new lease lasts the short view lease; a renewal keeps it at least that long (a full lease,
+    started by a save, stays full). `among` limits the items to these ids (rasters or clips, e.g. a sample); the user's open
     leases outside it are handed back. Call inside `session_scope(immediate=True)`.
     """
     now = now or utcnow()
-    until = now + lease_length()
+    until = now + view_lease_length()
     mine = _open_leases(session, project, user)
     if among is not None:
         among = set(among)
@@ -75,7 +81,7 @@ def next_assignment(session: Session, project: Project, user: User,
             _release(session, outside, now)
         mine = [a for a in mine if _item(a) in among]
     for lease in mine:
-        if _set_open_lease(session, lease, expires_at=until):
+        if _set_open_lease(session, lease, expires_at=max(as_utc(lease.expires_at), until)):
             return lease
     tried: set[int] = set()
     while (item := _next_free_item(session, project, user, now, among, tried)) is not None:
@@ -87,8 +93,13 @@ def next_assignment(session: Session, project: Project, user: User,
 
 
 def lease_length() -> timedelta:
-    """How long a lease lasts (LEASE_MINUTES); each claim of the same item renews it."""
+    """How long a lease lasts once its annotator saved on it (LEASE_MINUTES); each save renews it."""
     return timedelta(minutes=get_settings().lease_minutes)
+
+
+def view_lease_length() -> timedelta:
+    """How long a page view holds an item before any save (VIEW_LEASE_MINUTES); each claim renews it."""
+    return timedelta(minutes=get_settings().view_lease_minutes)
 
 
 def complete_assignment(session: Session, assignment: Assignment, now: datetime | None = None) -> None:
@@ -114,7 +125,8 @@ def hold_lease(session: Session, project: Project, user: User, item_id: int,
                assignment_id: int | None = None, now: datetime | None = None) -> Assignment | None:
     """Before a verdict on `item_id` is stored: check the item is still this user's, and lock it.
 
-    Returns the user's lease on the item (renewed while open), or None when the user never had one
+    Starts the full lease: an open lease (a view lease, or a full one past its half) is extended to
+    LEASE_MINUTES from now. Returns the user's lease on the item, or None when the user never had one
     (verdicts without leases, e.g. revisits). Raises ItemReassigned when the user's lease (the one
     given, or their latest on the item) expired and was released to someone else; VerdictError when
     `assignment_id` is not a lease of this user on this item.
