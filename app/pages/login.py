@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from annotation_db.models import Role
-from annotation_db.users import MIN_PASSWORD_LENGTH, add_account, check_login, count_accounts
+from annotation_db.users import MIN_PASSWORD_LENGTH, LoginThrottled, add_account, check_login, count_accounts
 from ui.session import log_in
 
 first_run = count_accounts() == 0
@@ -34,9 +34,13 @@ else:
         password = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Log in", type="primary")
     if submitted:
-        user = check_login(name, password)
-        if user is None:
-            st.error("Unknown user name or wrong password.")
+        try:
+            user = check_login(name, password, st.context.ip_address)
+        except LoginThrottled as exc:
+            st.error(str(exc))
         else:
-            log_in(user)
-            st.rerun()
+            if user is None:
+                st.error("Unknown user name or wrong password.")
+            else:
+                log_in(user)
+                st.rerun()
