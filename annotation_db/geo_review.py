@@ -17,7 +17,7 @@ from annotation_db.models import (Assignment, GeometryAction, Instance, Project,
                                   Verdict, VerdictKind)
 from annotation_db.projects import get_project
 from annotation_db.users import get_user
-from annotation_db.verdicts import latest_instance_proposals, latest_verdicts, record_verdict
+from annotation_db.verdicts import counted_verdict, latest_instance_proposals, latest_verdicts, record_verdict
 
 GEO_KINDS = (ProjectKind.railway, ProjectKind.buildings)
 
@@ -92,7 +92,8 @@ def _my_verdicts(session: Session, project: Project, user: User, instance_ids: l
         return {}
     rows = session.exec(select(Verdict).where(Verdict.instance_id.in_(instance_ids), Verdict.user_id == user.id,
                                               Verdict.project_id == project.id,
-                                              Verdict.kind == VerdictKind.geometry).order_by(Verdict.id))
+                                              Verdict.kind == VerdictKind.geometry, counted_verdict())
+                       .order_by(Verdict.id))
     return {v.instance_id: v for v in rows}
 
 
@@ -137,7 +138,7 @@ def progress(session: Session, project: Project) -> dict:
     people = {u.id: u.name for u in session.exec(select(User).where(User.is_system.is_(False)))}
     counts = Counter()
     for user_id, _ in session.exec(select(Verdict.user_id, Verdict.instance_id).where(
-            Verdict.project_id == project.id, Verdict.kind == VerdictKind.geometry).distinct()):
+            Verdict.project_id == project.id, Verdict.kind == VerdictKind.geometry, counted_verdict()).distinct()):
         if user_id in people:
             counts[people[user_id]] += 1
     return {"instances": total, "reviewed": len(latest), "by_annotator": dict(counts)}

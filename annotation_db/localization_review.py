@@ -16,7 +16,7 @@ from annotation_db.models import (Assignment, Clip, Project, ProjectKind, Propos
                                   VerdictKind)
 from annotation_db.projects import get_project
 from annotation_db.users import get_user
-from annotation_db.verdicts import record_verdict
+from annotation_db.verdicts import counted_verdict, record_verdict
 from core.localizer.metrics import box_mask, ciou, consensus_mask
 
 
@@ -97,7 +97,7 @@ def localization_projects() -> list[str]:
 def _user_boxes(session: Session, project_id: int, clip_id: int, user_id: int) -> Verdict | None:
     return session.exec(select(Verdict).where(
         Verdict.project_id == project_id, Verdict.clip_id == clip_id, Verdict.user_id == user_id,
-        Verdict.kind == VerdictKind.boxes).order_by(Verdict.id.desc())).first()
+        Verdict.kind == VerdictKind.boxes, counted_verdict()).order_by(Verdict.id.desc())).first()
 
 
 def _boxes_of(verdict: Verdict | None) -> list[list[float]] | None:
@@ -109,7 +109,7 @@ def _boxes_of(verdict: Verdict | None) -> list[list[float]] | None:
 def _reference_boxes(session: Session, project_id: int, clip_id: int) -> list[list[float]] | None:
     row = session.exec(select(Verdict).join(User, User.id == Verdict.user_id).where(
         Verdict.project_id == project_id, Verdict.clip_id == clip_id, Verdict.kind == VerdictKind.boxes,
-        User.is_system.is_(True)).order_by(Verdict.id.desc())).first()
+        User.is_system.is_(True), counted_verdict()).order_by(Verdict.id.desc())).first()
     return None if row is None else list(row.boxes or [])
 
 
@@ -123,7 +123,7 @@ def clip_task(session: Session, project: Project, clip: Clip, user: User,
     """Everything the pages show for one clip and user."""
     people = session.exec(select(Verdict).join(User, User.id == Verdict.user_id).where(
         Verdict.project_id == project.id, Verdict.clip_id == clip.id, Verdict.kind == VerdictKind.boxes,
-        User.is_system.is_(False)).order_by(Verdict.id.desc())).first()
+        User.is_system.is_(False), counted_verdict()).order_by(Verdict.id.desc())).first()
     proposal = _latest_proposal(session, clip.id)
     return ClipTask(ClipInfo.of(clip), assignment_id, None if proposal is None else ProposalInfo.of(proposal),
                     _reference_boxes(session, project.id, clip.id),
@@ -175,9 +175,10 @@ def next_sound_task(session: Session, project: Project, user: User) -> ClipTask 
     """Stage 3: the first clip with media and people's boxes that this user has not checked yet."""
     boxed = session.exec(select(Verdict.clip_id).join(User, User.id == Verdict.user_id).where(
         Verdict.project_id == project.id, Verdict.kind == VerdictKind.boxes,
-        User.is_system.is_(False), Verdict.cannot_localise.is_not(True))).all()
+        User.is_system.is_(False), Verdict.cannot_localise.is_not(True), counted_verdict())).all()
     answered = set(session.exec(select(Verdict.clip_id).where(
-        Verdict.project_id == project.id, Verdict.kind == VerdictKind.sound, Verdict.user_id == user.id)))
+        Verdict.project_id == project.id, Verdict.kind == VerdictKind.sound, Verdict.user_id == user.id,
+        counted_verdict())))
     for clip_id in sorted(set(boxed) - answered):
         clip = session.get(Clip, clip_id)
         if clip.media_path is not None:
@@ -194,7 +195,7 @@ def boxes_by_annotator(session: Session, project: Project) -> dict[int, dict[int
     """{clip id: {user id: latest boxes}} of people's verdicts (cannot-localise ones left out)."""
     rows = session.exec(select(Verdict).join(User, User.id == Verdict.user_id).where(
         Verdict.project_id == project.id, Verdict.kind == VerdictKind.boxes,
-        User.is_system.is_(False)).order_by(Verdict.id)).all()
+        User.is_system.is_(False), counted_verdict()).order_by(Verdict.id)).all()
     latest: dict[int, dict[int, Verdict]] = defaultdict(dict)
     for verdict in rows:
         latest[verdict.clip_id][verdict.user_id] = verdict

@@ -15,7 +15,7 @@ from annotation_db.engine import session_scope
 from annotation_db.models import Assignment, Clip, Project, ProjectKind, Proposal, User, Verdict, VerdictKind
 from annotation_db.projects import get_project
 from annotation_db.users import get_user
-from annotation_db.verdicts import MAX_OFFSET_FRAMES, record_verdict
+from annotation_db.verdicts import MAX_OFFSET_FRAMES, counted_verdict, record_verdict
 from core.config import get_settings
 from core.media import write_shifted
 
@@ -109,7 +109,7 @@ def tolerance_trial(session: Session, project: Project, rng: random.Random) -> T
     """A random clip with media (evident ones if any were judged so) at a random offset in -15..15."""
     clips = session.exec(select(Clip).where(Clip.project_id == project.id, Clip.media_path.is_not(None))).all()
     evident = set(session.exec(select(Verdict.clip_id).where(
-        Verdict.project_id == project.id, Verdict.kind == VerdictKind.sync,
+        Verdict.project_id == project.id, Verdict.kind == VerdictKind.sync, counted_verdict(),
         Verdict.category == "evident", Verdict.note != TOLERANCE_NOTE)))
     pool = [c for c in clips if c.id in evident] or list(clips)
     if not pool:
@@ -130,7 +130,7 @@ def save_tolerance_answer(session: Session, user: User, project: Project, trial:
 def tolerance_histogram(session: Session, project: Project) -> dict[int, tuple[int, int]]:
     """{offset shown: (answers "in sync", all answers)} of the tolerance study (Figure 6.5)."""
     rows = session.exec(select(Verdict.offset_frames, Verdict.in_sync).where(
-        Verdict.project_id == project.id, Verdict.kind == VerdictKind.sync,
+        Verdict.project_id == project.id, Verdict.kind == VerdictKind.sync, counted_verdict(),
         Verdict.note == TOLERANCE_NOTE)).all()
     totals, synced = Counter(), Counter()
     for offset, in_sync in rows:
@@ -142,7 +142,7 @@ def tolerance_histogram(session: Session, project: Project) -> dict[int, tuple[i
 def review_verdicts(session: Session, project: Project) -> list[Verdict]:
     """The project's sync verdicts from the review itself (tolerance-study answers left out)."""
     return list(session.exec(select(Verdict).where(
-        Verdict.project_id == project.id, Verdict.kind == VerdictKind.sync,
+        Verdict.project_id == project.id, Verdict.kind == VerdictKind.sync, counted_verdict(),
         Verdict.note != TOLERANCE_NOTE).order_by(Verdict.id)))
 
 

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func
 from sqlmodel import Session, select
 
 from annotation_db.models import (Answer, Clip, GeometryAction, Instance, Project, Proposal,
                                   SyncCategory, User, Verdict, VerdictKind)
 
 MAX_OFFSET_FRAMES = 15
+# an undo (annotation_db.undo) keeps both rows: the verdict it takes back gets a source starting with
+# UNDONE, and a marker row with source UNDO records who took it back and when; neither counts
+UNDO = "undo"
+UNDONE = "undone"
+
+
+def counted_verdict():
+    """The condition a verdict row counts under: not an undo marker, not taken back by one."""
+    return and_(Verdict.source != UNDO, Verdict.source.not_like(f"{UNDONE}%"))
 
 
 class VerdictError(ValueError):
@@ -79,7 +88,7 @@ def latest_verdicts(session: Session, project_id: int, kind: VerdictKind,
     """The most recent verdict of `kind` per item (instance or clip id) in a project."""
     item = Verdict.instance_id if kind is VerdictKind.geometry else Verdict.clip_id
     query = select(func.max(Verdict.id)).where(Verdict.project_id == project_id,
-                                               Verdict.kind == kind)
+                                               Verdict.kind == kind, counted_verdict())
     if humans_only:
         query = query.join(User, User.id == Verdict.user_id).where(User.is_system.is_(False))
     rows = session.exec(select(Verdict).where(Verdict.id.in_(query.group_by(item)))).all()
