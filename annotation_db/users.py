@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
 import threading
 import time
 from collections import deque
@@ -211,6 +217,74 @@ def check_login(name: str, password: str, address: str | None = None,
     else:
         throttle.succeeded(keys[0])
     return account
+
+
+# ---- login tokens: signed, carried by the browser, so a reload or a deep link stays logged in ----
+
+
+def session_secret() -> bytes:
+    """The key that signs login tokens: SESSION_SECRET, else <data_dir>/secret.key (made on first use)."""
+    settings = get_settings()
+    if settings.session_secret:
+        return settings.session_secret.encode("utf-8")
+    path = settings.data_dir / "secret.key"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode("ascii")
+
+
+def _signature(payload: str, password_hash: str) -> str:
+    # the password hash is part of the key: a new password ends every token issued before it
+    key = session_secret() + b"|" + password_hash.encode("ascii")
+    return base64.urlsafe_b64encode(hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest()
+                                    ).decode("ascii").rstrip("=")
+
+
+def issue_token(user_id: int, now: float | None = None) -> str:
+    """A signed token naming the user and the time of their last activity."""
+    with session_scope() as session:
+        user = get_user(session, user_id)
+        if user.password_hash is None:
+            raise ValueError(f"{user.name} cannot log in")
+        payload = base64.urlsafe_b64encode(json.dumps(
+            {"u": user.id, "t": int(time.time() if now is None else now)}).encode()).decode("ascii").rstrip("=")
+        return f"{payload}.{_signature(payload, user.password_hash)}"
+
+
+def token_age(token: str) -> float | None:
+    """Seconds since `token` was issued (its signature unchecked), or None if it is malformed."""
+    try:
+        payload = token.split(".")[0]
+        return time.time() - json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["t"]
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def account_from_token(token: str, now: float | None = None) -> Account | None:
+    """The account a token names if its signature holds and it was issued within the idle period."""
+    try:
+        payload, signature = token.split(".")
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        user_id, issued = int(data["u"]), float(data["t"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    now = time.time() if now is None else now
+    if not -5 <= now - issued <= get_settings().session_idle_minutes * 60:
+        return None
+    with session_scope() as session:
+        user = session.get(User, user_id)
+        if user is None or user.password_hash is None or user.is_system:
+            return None
+        if not hmac.compare_digest(signature, _signature(payload, user.password_hash)):
+            return None
+        return Account.of(user)
 
 
 def accounts() -> list[Account]:
