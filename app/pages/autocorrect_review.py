@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from annotation_db import geo_review as gr
+from annotation_db.undo import undo_last
 from core.config import get_settings, inside_data_dir
 from ui.flash import flash, saving, show_flashes
 from ui.geo_map import review_map
@@ -18,7 +19,8 @@ ACTIONS = (  # (action, button label, icon, keyboard shortcut)
     ("not_visible", "Not visible", ":material/visibility_off:", "V"),
     ("obsolete", "Obsolete", ":material/delete:", "O"),
 )
-HOTKEYS = "Keys: A accept · K keep original · V not visible · O obsolete · S save adjustment · N next · P previous"
+HOTKEYS = ("Keys: A accept · K keep original · V not visible · O obsolete · S save adjustment · N next · P previous"
+           " · U undo your last verdict")
 
 user = require_user()
 st.title("Geometry review")
@@ -68,7 +70,8 @@ def _export() -> None:
         flash(f"Nothing was exported: {exc}", warning=True)
         return
     st.session_state["geo_export_path"] = str(out)
-    flash(f"Exported {count} features as {out.name} (final geometries in the annotations' own CRS).")
+    flash(f"Exported to {out.name}: {count} features (final geometries in the annotations' own CRS), "
+          "ready to download below.")
 
 
 def _save(tile: gr.TileItem, instance_id: int, action: str, **fields) -> None:
@@ -93,6 +96,24 @@ def _move(tile: gr.TileItem, options: list[int], current: int, step: int) -> Non
     st.session_state["geo_picker"] = st.session_state.get("geo_picker", 0) + 1
 
 
+def _undo() -> None:
+    """Take back this person's last geometry verdict in the project and select its instance again."""
+    undone = undo_last(project_name, user.id, "geometry")
+    if undone is None:
+        flash("Nothing of yours to undo in this project.", warning=True)
+        return
+    flash(f"Undid your verdict on instance #{undone.instance_id}: it is to review again.")
+    st.session_state[f"geo_pick_{undone.raster_id}"] = undone.instance_id
+    st.session_state["geo_picker"] = st.session_state.get("geo_picker", 0) + 1
+    for key in ("geo_dx", "geo_dy", "geo_rot"):
+        st.session_state.pop(key, None)
+
+
+def _undo_button() -> None:
+    st.button("Undo", key="geo_undo", icon=":material/undo:", shortcut="U", width="stretch", on_click=_undo,
+              help="Take back your last verdict in this project (key U); it stays in the history.")
+
+
 def _recorrect(tile: gr.TileItem) -> None:
     count = _run_predict([tile.raster_id])
     flash(f"Re-corrected {count} remaining instances with your fixes in the memory map.")
@@ -107,6 +128,7 @@ _researcher_tools()
 tile = _tile()
 if tile is None:
     st.success("No tile left to review in this project.")
+    _undo_button()
     st.stop()
 
 only_confident = st.toggle("Only confident corrections", key="geo_only_confident",
@@ -144,6 +166,7 @@ with side:
                 on_click=_move, args=(tile, options, selected, -1))
     forward.button("Next", key="geo_next", icon=":material/arrow_forward:", shortcut="N", width="stretch",
                    on_click=_move, args=(tile, options, selected, 1))
+    _undo_button()
     st.caption(HOTKEYS)
     st.markdown("**Adjust**")
     base = st.radio("Start from", ["Model correction", "Original"], horizontal=True, key="geo_base",
