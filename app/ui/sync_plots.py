@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 
 def offset_chart(scores: dict[int, float], best: int, chosen: int) -> alt.Chart:
-    """Model score for every offset; the best in orange, the offset being played outlined."""
-    table = pd.DataFrame({"offset (frames)": list(scores), "score": list(scores.values())})
-    table["which"] = ["best" if o == best else "playing" if o == chosen else "other" for o in scores]
+    """How likely each offset is (softmax of the model's scores, which are all about -22 and differ
+    only in their spread); the best in orange, the offset being played in blue."""
+    offsets = np.array(list(scores), dtype=int)
+    values = np.array(list(scores.values()), dtype=float)
+    probability = np.exp(values - values.max())
+    probability /= probability.sum()
+    table = pd.DataFrame({"offset (frames)": offsets, "probability": probability.round(4)})
+    table["which"] = ["best" if o == best else "playing" if o == chosen else "other" for o in offsets]
     colour = alt.Color("which:N", scale=alt.Scale(domain=["best", "playing", "other"],
                                                   range=["#ef6c00", "#1565c0", "#90a4ae"]), legend=None)
-    return alt.Chart(table, height=180, title="Sync score by offset").mark_bar().encode(
-        x=alt.X("offset (frames):O"), y="score:Q", color=colour, tooltip=["offset (frames)", "score"])
+    bars = alt.Chart(table, height=180, title="How likely each offset is").mark_bar().encode(
+        x=alt.X("offset (frames):O"), y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1])), color=colour,
+        tooltip=["offset (frames)", "probability"])
+    marks = pd.DataFrame({"offset (frames)": [best, chosen], "label": ["model", "playing"]}).drop_duplicates(
+        "offset (frames)")
+    rules = alt.Chart(marks).mark_text(dy=-6, fontSize=11).encode(
+        x=alt.X("offset (frames):O"), y=alt.value(0), text="label:N")
+    return bars + rules
 
 
 def curve_chart(curve: list[list[float]]) -> alt.Chart:
