@@ -8,6 +8,7 @@ from annotation_db.localization_review import (claim_box_task, localization_proj
                                                 skip_leased_clip)
 from ui.boxes import (GUIDE, MediaError, box_editor, centre_frame, format_boxes, load_heatmap,
                       parse_boxes, with_boxes, with_heatmap)
+from annotation_db.undo import undo_last
 from ui.flash import flash, saving, show_flashes
 from ui.pickers import choose_project
 from ui.session import require_user
@@ -17,10 +18,29 @@ show_flashes()
 me = require_user()
 
 project_name = choose_project(localization_projects(), "boxes_project", "localisation")
+
+
+def _undo() -> None:
+    """Take back this person's last boxes in the project; that clip is shown again."""
+    undone = undo_last(project_name, me.id, "boxes")
+    if undone is None:
+        flash("Nothing of yours to undo in this project.", warning=True)
+        return
+    for key in (f"boxes_text_{undone.clip_id}", f"boxes_text_{undone.clip_id}_from_editor"):
+        st.session_state.pop(key, None)
+    flash("Undid your last boxes: that clip is shown again.")
+
+
+def _undo_button() -> None:
+    st.button("Undo", key="boxes_undo", icon=":material/undo:", shortcut="U", on_click=_undo,
+              help="Take back your last boxes in this project (key U); they stay in the history.")
+
+
 task = claim_box_task(project_name, me.id)
 
 if task is None:
     st.success("Every clip of this project has its boxes. Thank you!")
+    _undo_button()
     st.stop()
 
 clip = task.clip
@@ -100,4 +120,5 @@ with right:
         _save([], True)
     st.button("Skip this clip", on_click=_skip, key="skip_clip", help="Leave it to others; it is not asked again.",
               shortcut="K")
-    st.caption("Keys: S save boxes · L cannot be localised · K skip")
+    _undo_button()
+    st.caption("Keys: S save boxes · L cannot be localised · K skip · U undo your last boxes")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from annotation_db.localization_review import localization_projects, save_sound_answer, sound_task
+from annotation_db.undo import undo_last
 from core.config import get_settings
 from ui.boxes import MediaError, centre_frame, segment_around_centre, with_boxes
 from ui.flash import flash, saving, show_flashes
@@ -18,9 +19,26 @@ show_flashes()
 me = require_user()
 
 project_name = choose_project(localization_projects(), "sound_project", "localisation")
+
+
+def _undo() -> None:
+    """Take back this person's last sound answer in the project; that clip is asked again."""
+    undone = undo_last(project_name, me.id, "sound")
+    if undone is None:
+        flash("Nothing of yours to undo in this project.", warning=True)
+    else:
+        flash("Undid your last answer: that clip is asked again.")
+
+
+def _undo_button() -> None:
+    st.button("Undo", key="sound_undo", icon=":material/undo:", shortcut="U", on_click=_undo,
+              help="Take back your last answer in this project (key U); it stays in the history.")
+
+
 task = sound_task(project_name, me.id)
 if task is None:
     st.success("No boxed clip waits for your sound check in this project.")
+    _undo_button()
     st.stop()
 
 clip = task.clip
@@ -45,4 +63,5 @@ for column, (label, (answer, key)) in zip(st.columns(3), ANSWERS.items()):
             save_sound_answer(project_name, me.id, clip.id, answer)
             flash(f"Saved {clip.key}: {label}")
         st.rerun()
-st.caption("Keys: Y yes · N no · S not sure")
+_undo_button()
+st.caption("Keys: Y yes · N no · S not sure · U undo your last answer")

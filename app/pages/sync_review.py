@@ -7,6 +7,7 @@ import random
 import streamlit as st
 
 from annotation_db import sync_review as sr
+from annotation_db.undo import undo_last
 from core.media import MediaError
 from ui.flash import flash, saving, show_flashes
 from ui.session import require_user
@@ -17,7 +18,8 @@ CATEGORY_BUTTONS = (  # (category, label, icon, keyboard shortcut)
     ("uniform_ambient", "Uniform or ambient sound", ":material/graphic_eq:", "A"),
     ("no_source", "No sound or no visible source", ":material/volume_off:", "N"),
 )
-HOTKEYS = "Keys: Y in sync as played · X in sync without correction · A uniform or ambient · N no sound or no source"
+HOTKEYS = ("Keys: Y in sync as played · X in sync without correction · A uniform or ambient · N no sound or no source"
+           " · U undo your last answer")
 
 user = require_user()
 st.title("Sync review")
@@ -56,11 +58,26 @@ def _answer_text(category: str, in_sync: bool | None, offset: int | None) -> str
     return dict((c, label.lower()) for c, label, *_ in CATEGORY_BUTTONS)[category]
 
 
+def _undo() -> None:
+    """Take back this person's last sync answer in the project; that clip is shown again."""
+    undone = undo_last(project_name, user.id, "sync")
+    if undone is None:
+        flash("Nothing of yours to undo in this project.", warning=True)
+    else:
+        flash("Undid your last answer: that clip is shown again.")
+
+
+def _undo_button() -> None:
+    st.button("Undo", key="sync_undo", icon=":material/undo:", shortcut="U", on_click=_undo,
+              help="Take back your last answer in this project (key U); it stays in the history.")
+
+
 def review() -> None:
     """One leased clip: play at any offset, see the model's scores, answer."""
     item = sr.claim_sync_item(project_name, user.id)
     if item is None:
         st.success("No clip left to review in this project.")
+        _undo_button()
         return
     video, side = st.columns([3, 2], gap="large")
     with side:
@@ -93,6 +110,7 @@ def review() -> None:
     with other:
         for category, label, icon, key in CATEGORY_BUTTONS:
             st.button(label, key=f"sync_{category}", icon=icon, on_click=_save, args=(item, category), shortcut=key)
+    _undo_button()
     st.caption(HOTKEYS)
 
 
