@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from annotation_db.models import Instance, Project, Proposal, User, Verdict
+from annotation_db.verdicts import counted_verdict
 
 
 @dataclass
@@ -34,7 +35,7 @@ def unreviewed_instances(session: Session, project: Project) -> list[Instance]:
     """Instances no person has given a verdict on yet."""
     reviewed = select(Verdict.instance_id).join(User).where(
         Verdict.project_id == project.id, Verdict.instance_id.is_not(None),
-        User.is_system.is_(False))
+        User.is_system.is_(False), counted_verdict())
     return list(session.exec(select(Instance).where(Instance.project_id == project.id,
                                                     Instance.id.not_in(reviewed))
                              .order_by(Instance.raster_id, Instance.id)))

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from annotation_db.engine import session_scope
 from annotation_db.models import Clip, Instance, Project, Proposal, Raster, User, Verdict
 from annotation_db.projects import get_project, list_projects
+from annotation_db.verdicts import counted_verdict
 
 
 def project_stats(session: Session, project: Project) -> dict:
@@ -15,7 +16,7 @@ def project_stats(session: Session, project: Project) -> dict:
     items = _item_counts(session, project)
     proposals = session.exec(select(func.count()).select_from(Proposal)
                              .where(Proposal.project_id == project.id)).one()
-    human = (Verdict.project_id == project.id) & User.is_system.is_(False)
+    human = (Verdict.project_id == project.id) & User.is_system.is_(False) & counted_verdict()
     by_kind = dict(session.exec(select(Verdict.kind, func.count()).join(User)
                                 .where(human).group_by(Verdict.kind)).all())
     item_column = Verdict.instance_id if project.kind.is_geo else Verdict.clip_id

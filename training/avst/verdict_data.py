@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from annotation_db.models import Clip, SyncCategory, Verdict, VerdictKind
 from annotation_db.sync_review import TOLERANCE_NOTE
+from annotation_db.verdicts import counted_verdict
 from core.media import write_shifted
 from training.holdout import is_held_out
 from training.verdict_sets import VerdictTrainingSet
@@ -38,7 +39,7 @@ def review_truths(session: Session, project_id: int) -> list[SyncTruth]:
     """Each clip's latest sync-review verdict (tolerance-study answers ignored), oldest clip first."""
     newest = select(func.max(Verdict.id)).where(
         Verdict.project_id == project_id, Verdict.kind == VerdictKind.sync,
-        Verdict.note != TOLERANCE_NOTE).group_by(Verdict.clip_id)
+        Verdict.note != TOLERANCE_NOTE, counted_verdict()).group_by(Verdict.clip_id)
     verdicts = session.exec(select(Verdict).where(Verdict.id.in_(newest))).all()
     clips = {c.id: c for c in session.exec(select(Clip).where(Clip.project_id == project_id))}
     truths = [SyncTruth(clips[v.clip_id], v, _offset(v)) for v in verdicts]

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from annotation_db.models import Answer, Clip, User, Verdict, VerdictKind
-from annotation_db.verdicts import latest_verdicts
+from annotation_db.verdicts import counted_verdict, latest_verdicts
 from training.holdout import is_held_out
 from training.localizer.options import PEOPLE_BOXES
 from training.verdict_sets import VerdictTrainingSet
@@ -27,7 +27,7 @@ def people_box_verdicts(session: Session, project_id: int) -> dict[int, list[Ver
     """{clip id: each person's latest boxes verdict} (imported reference boxes are not people's)."""
     rows = session.exec(select(Verdict).join(User, User.id == Verdict.user_id).where(
         Verdict.project_id == project_id, Verdict.kind == VerdictKind.boxes,
-        User.is_system.is_(False)).order_by(Verdict.id)).all()
+        User.is_system.is_(False), counted_verdict()).order_by(Verdict.id)).all()
     latest: dict[int, dict[int, Verdict]] = defaultdict(dict)
     for verdict in rows:
         latest[verdict.clip_id][verdict.user_id] = verdict
