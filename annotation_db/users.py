@@ -39,11 +39,12 @@ class Account:
     name: str
     role: Role
     created_at: datetime
+    active: bool = True  # False: deactivated (no password; a password reset lets them in again)
 
     @classmethod
     def of(cls, user: User) -> Account:
         """The plain view of a stored user."""
-        return cls(user.id, user.name, user.role, user.created_at)
+        return cls(user.id, user.name, user.role, user.created_at, user.password_hash is not None)
 
 
 def hash_password(password: str) -> str:
@@ -288,6 +289,55 @@ def account_from_token(token: str, now: float | None = None) -> Account | None:
 
 
 def accounts() -> list[Account]:
-    """Accounts that can log in, by name."""
+    """People's accounts (active or deactivated), by name."""
     with session_scope() as session:
         return [Account.of(user) for user in list_users(session)]
+
+
+def _person(session: Session, user_id: int) -> User:
+    user = get_user(session, user_id)
+    if user.is_system:
+        raise ValueError(f"{user.name} is a system account")
+    return user
+
+
+def _keep_an_admin(session: Session, user: User) -> None:
+    """ValueError if `user` is the last active admin (the app would have no one to manage it)."""
+    if user.role is Role.admin and user.password_hash is not None:
+        others = session.exec(select(func.count()).select_from(User).where(
+            User.role == Role.admin, User.password_hash.is_not(None), User.id != user.id)).one()
+        if not others:
+            raise ValueError(f"{user.name} is the last active admin")
+
+
+def change_role(user_id: int, role: Role | str) -> Account:
+    """Give a user another role; ValueError for the last active admin."""
+    role = Role(role)
+    with session_scope(immediate=True) as session:
+        user = _person(session, user_id)
+        if role is not Role.admin:
+            _keep_an_admin(session, user)
+        user.role = role
+        session.add(user)
+        return Account.of(user)
+
+
+def reset_password(user_id: int, password: str) -> Account:
+    """Set a new password (it also reactivates a deactivated account and ends its login links)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    with session_scope(immediate=True) as session:
+        user = _person(session, user_id)
+        user.password_hash = hash_password(password)
+        session.add(user)
+        return Account.of(user)
+
+
+def deactivate(user_id: int) -> Account:
+    """Stop a user logging in (their verdicts stay); ValueError for the last active admin."""
+    with session_scope(immediate=True) as session:
+        user = _person(session, user_id)
+        _keep_an_admin(session, user)
+        user.password_hash = None
+        session.add(user)
+        return Account.of(user)
