@@ -49,17 +49,18 @@ def _run_predict(raster_ids: list[int] | None = None) -> int:
 
 
 def _researcher_tools() -> None:
+    if not user.is_researcher:
+        return
     with st.expander("Model and export", icon=":material/model_training:"):
-        if user.is_researcher:
-            if st.button("Run predict for the whole project", key="geo_predict"):
-                flash(f"Wrote {_run_predict()} proposals.")
-                st.rerun()
-            st.button("Export GeoPackage", key="geo_export", on_click=_export)
-            path = st.session_state.get("geo_export_path")
-            if path and path.endswith(f"{project_name}.gpkg"):
-                with open(path, "rb") as handle:
-                    st.download_button("Download GeoPackage", handle.read(), file_name=f"{project_name}.gpkg",
-                                       key="geo_download")
+        if st.button("Run predict for the whole project", key="geo_predict"):
+            flash(f"Wrote {_run_predict()} proposals.")
+            st.rerun()
+        st.button("Export GeoPackage", key="geo_export", on_click=_export)
+        path = st.session_state.get("geo_export_path")
+        if path and path.endswith(f"{project_name}.gpkg"):
+            with open(path, "rb") as handle:
+                st.download_button("Download GeoPackage", handle.read(), file_name=f"{project_name}.gpkg",
+                                   key="geo_download")
 
 
 def _export() -> None:
