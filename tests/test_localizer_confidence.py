@@ -15,7 +15,7 @@ from core.framing import Letterbox
 from core.localizer.boxes import ScoredBox
 from core.localizer.dataset import load_clip_set
 from core.localizer.predictor import LocalizerPredictor, frame_boxes
-from core.localizer.selfcheck import (LocalizerCalibration, calibrate, heavier_side, side_by_side, specificity,
+from core.localizer.selfcheck import (ConfidenceThreshold, calibrate, heavier_side, side_by_side, specificity,
                                       uncertainty_of)
 from core.media import read_audio, read_frames, write_clip
 from core.samples import GRADIO_MEDIA, SampleUnavailable, fetch
@@ -50,8 +50,8 @@ def test_the_threshold_is_the_largest_uncertainty_with_enough_clips_passing():
     assert calibration.max_uncertainty == 0.5  # 6/6; adding 0.6 gives 6/7 < 0.9; uncertainty 1 never counts
     assert calibrate([{"uncertainty": 1.0, "recovered": True}] * 8).max_uncertainty is None
     assert calibrate([{"uncertainty": 0.2, "recovered": True}] * 4).max_uncertainty is None  # too few clips
-    assert LocalizerCalibration(1.0).confident(0.99) and not LocalizerCalibration(1.0).confident(1.0)
-    assert not LocalizerCalibration(None).confident(0.0)
+    assert ConfidenceThreshold(1.0).confident(0.99) and not ConfidenceThreshold(1.0).confident(1.0)
+    assert not ConfidenceThreshold(None).confident(0.0)
 
 
 def test_specificity_is_how_much_the_own_sound_lifts_the_map_over_sounds_without_a_source():
@@ -144,7 +144,7 @@ def test_a_clip_whose_audio_is_silence_or_noise_is_not_confident(predictor, clip
     frames = clip_set.images[:4]
     results = predictor.localize_arrays(frames, replaced)
     assert results[0].uncertainty == 1.0 and results[0].specificity <= 0  # silence is a reference sound
-    card = LocalizerCalibration.from_dict(json.loads(bundled_checkpoint("localizer-demo").with_suffix(".json")
+    card = ConfidenceThreshold.from_dict(json.loads(bundled_checkpoint("localizer-demo").with_suffix(".json")
                                                      .read_text())["calibration"])
     assert card.max_uncertainty is not None
     assert not any(card.confident(r.uncertainty) for r in results), [r.specificity for r in results]

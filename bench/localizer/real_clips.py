@@ -23,7 +23,7 @@ import torch
 
 from core.localizer.dataset import load_clip_set, media_file
 from core.localizer.metrics import clip_ciou, summarise
-from core.localizer.selfcheck import LocalizerCalibration
+from core.calibration import ConfidenceThreshold
 from core.samples import GRADIO_MEDIA, SampleUnavailable, fetch
 from training.localizer.predict import load_predictor, predict_clip
 from training.options import PredictOptions
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                      "ciou": clip_ciou(heatmap, boxes), "boxes": len(result["boxes"]),
                      "model_boxes": len(result["model_boxes"])})
     calibration = result["calibration"]
-    card = LocalizerCalibration.from_dict(calibration)
+    card = ConfidenceThreshold.from_dict(calibration)
     replaced = {}
     for name, audio in replaced_audio(clips.waveforms.shape[1], len(clips)).items():
         results = predictor.localize_arrays(clips.images, audio)

@@ -53,9 +53,7 @@ def overview(src: rasterio.io.DatasetReader) -> tuple[np.ndarray, np.ndarray]:
     """(bands, h, w) pixels of a raster decimated (nearest) to at most OVERVIEW_PX a side, and their valid
     mask. A raster without internal overviews is read whole by GDAL for this (minutes at 20,000 px), so
     the result is kept in the cache folder, keyed by the file's path, size and modification time."""
-    stat = Path(src.name).stat()
-    key = hashlib.sha256(f"{Path(src.name).resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
-    cached = get_settings().cache_dir / "overviews" / f"{key}.npz"
+    cached = get_settings().cache_dir / "overviews" / f"{_file_key(src)}.npz"
     if cached.is_file():
         with np.load(cached) as stored:
             return stored["data"], stored["valid"]
@@ -74,14 +72,25 @@ def overview(src: rasterio.io.DatasetReader) -> tuple[np.ndarray, np.ndarray]:
 
 
 def stretch_limits(src: rasterio.io.DatasetReader) -> tuple[float, float] | None:
-    """(low, high) percentiles of a non-8-bit raster's valid pixels, from its overview (None for uint8)."""
+    """(low, high) percentiles of a non-8-bit raster's valid pixels, from its overview (None for uint8);
+    kept in memory per file version, as every chip and window of a raster is stretched alike."""
     if src.dtypes[0] == "uint8":
         return None
-    data, valid = overview(src)
-    if not valid.any():
-        return (0.0, 1.0)
-    lo, hi = np.percentile(data[:, valid].astype(np.float64), STRETCH_PERCENTILES)
-    return float(lo), float(hi)
+    key = _file_key(src)
+    if key not in _LIMITS:
+        data, valid = overview(src)
+        _LIMITS[key] = (0.0, 1.0) if not valid.any() else tuple(
+            float(v) for v in np.percentile(data[:, valid].astype(np.float64), STRETCH_PERCENTILES))
+    return _LIMITS[key]
+
+
+_LIMITS: dict[str, tuple[float, float]] = {}
+
+
+def _file_key(src: rasterio.io.DatasetReader) -> str:
+    """Names one version of a raster file: its path, size and modification time."""
+    stat = Path(src.name).stat()
+    return hashlib.sha256(f"{Path(src.name).resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
 
 
 class RasterWindows:

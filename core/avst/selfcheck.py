@@ -12,11 +12,11 @@ are not confident.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.calibration import largest_threshold
+from core.calibration import ClipSelfCheck, ConfidenceThreshold, largest_threshold
 
 PRECISION = 0.9
 MIN_CONFIDENT = 5
@@ -24,55 +24,26 @@ SHIFTS = (-10, -5, 0, 5, 10)  # 25 fps frames the audio is taken to be moved by
 
 
 @dataclass
-class SyncCalibration:
-    """When an offset is confident: uncertainty at most `max_uncertainty` (None: never)."""
-
-    max_uncertainty: float | None
-    precision: float = PRECISION
-
-    def confident(self, uncertainty: float) -> bool:
-        """The rule every sync proposal is flagged by."""
-        return self.max_uncertainty is not None and uncertainty <= self.max_uncertainty
-
-    def to_dict(self) -> dict:
-        """JSON-ready form."""
-        return asdict(self)
-
-
-@dataclass
-class SyncSelfCheck:
+class SyncSelfCheck(ClipSelfCheck):
     """How often known shifts were recovered (within the tolerance), and the calibration made from it."""
 
     clips: int
     recovered: float  # share of clips whose every known shift was recovered (within the tolerance)
     confident_share: float
     confident_recovered: float | None  # share recovered among the confident clips
-    calibration: SyncCalibration
+    calibration: ConfidenceThreshold
     per_clip: list[dict] = field(default_factory=list)
-
-    @property
-    def score(self) -> float:
-        """Recovered share among confident clips times the confident share (0 when never confident)."""
-        return (self.confident_recovered or 0.0) * self.confident_share
 
     @property
     def rank_key(self) -> tuple[float, float]:
         """How two models' self-checks on the same clips compare: the score, then the share recovered."""
         return (self.score, self.recovered)
 
-    def to_dict(self, details: bool = False) -> dict:
-        """JSON-ready form (per-clip rows only with `details`)."""
-        out = asdict(self)
-        out["calibration"], out["score"], out["rank_key"] = self.calibration.to_dict(), self.score, self.rank_key
-        if not details:
-            out.pop("per_clip")
-        return out
 
-
-def calibrate(rows: list[dict], precision: float = PRECISION) -> SyncCalibration:
+def calibrate(rows: list[dict], precision: float = PRECISION) -> ConfidenceThreshold:
     """The largest uncertainty under which at least `precision` of the clips recovered their shifts."""
     threshold = largest_threshold(((r["uncertainty"], r["recovered"]) for r in rows), precision, MIN_CONFIDENT)
-    return SyncCalibration(threshold, precision)
+    return ConfidenceThreshold(threshold, precision)
 
 
 def summarise(rows: list[dict]) -> SyncSelfCheck:

@@ -22,13 +22,13 @@ not change is uncertain (1) and never confident, whatever the threshold.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.calibration import largest_threshold
+from core.calibration import ClipSelfCheck, ConfidenceThreshold, largest_threshold
 from core.framing import Letterbox
 from core.localizer.heatmaps import min_max, upsample
 
@@ -42,28 +42,7 @@ REFERENCE_SOUNDS = ("silence", "white noise", "brown noise", "440 Hz tone")
 
 
 @dataclass
-class LocalizerCalibration:
-    """When a localisation is confident: uncertainty below 1 and at most `max_uncertainty` (None: never)."""
-
-    max_uncertainty: float | None
-    precision: float = PRECISION
-
-    def confident(self, uncertainty: float) -> bool:
-        """The rule every localizer proposal is flagged by."""
-        return self.max_uncertainty is not None and uncertainty < 1.0 and uncertainty <= self.max_uncertainty
-
-    def to_dict(self) -> dict:
-        """JSON-ready form."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, stored: dict) -> "LocalizerCalibration":
-        """Inverse of to_dict (extra keys, such as a card's self-check record, are ignored)."""
-        return cls(stored["max_uncertainty"], stored.get("precision", PRECISION))
-
-
-@dataclass
-class LocalizerSelfCheck:
+class LocalizerSelfCheck(ClipSelfCheck):
     """How often the model found the playing clip's half, and the calibration made from it."""
 
     clips: int
@@ -72,26 +51,13 @@ class LocalizerSelfCheck:
     recovered: float  # share of clips that passed every trial
     confident_share: float
     confident_recovered: float | None  # share of the confident clips that passed every trial
-    calibration: LocalizerCalibration
+    calibration: ConfidenceThreshold
     per_clip: list[dict] = field(default_factory=list)
-
-    @property
-    def score(self) -> float:
-        """Recovered share among confident clips times the confident share (0 when never confident)."""
-        return (self.confident_recovered or 0.0) * self.confident_share
 
     @property
     def rank_key(self) -> tuple[float, float]:
         """How two models' self-checks on the same clips compare: the score, then the share of trials passed."""
         return (self.score, self.trials_passed)
-
-    def to_dict(self, details: bool = False) -> dict:
-        """JSON-ready form (per-clip rows only with `details`)."""
-        out = asdict(self)
-        out["calibration"], out["score"], out["rank_key"] = self.calibration.to_dict(), self.score, list(self.rank_key)
-        if not details:
-            out.pop("per_clip")
-        return out
 
 
 # ---- the confidence statistic ----
@@ -173,10 +139,10 @@ def trial_plan(audio_similarity: np.ndarray, count: int = PARTNERS) -> list[tupl
 # ---- calibration ----
 
 
-def calibrate(rows: list[dict], precision: float = PRECISION) -> LocalizerCalibration:
+def calibrate(rows: list[dict], precision: float = PRECISION) -> ConfidenceThreshold:
     """The largest uncertainty (below 1) under which at least `precision` of the clips passed."""
     usable = ((r["uncertainty"], r["recovered"]) for r in rows if r["uncertainty"] < 1.0)
-    return LocalizerCalibration(largest_threshold(usable, precision, MIN_CONFIDENT), precision)
+    return ConfidenceThreshold(largest_threshold(usable, precision, MIN_CONFIDENT), precision)
 
 
 def summarise(rows: list[dict]) -> LocalizerSelfCheck:

@@ -11,7 +11,7 @@ from core.avst.dataset import inner_length, load_clip, max_length, read_sync_set
 from core.avst.evaluation import (accuracy, accuracy_by_length, chance_accuracy, classical_scores,
                                   is_correct, predicted_offset, scored)
 from core.avst.predictor import AVSTPredictor
-from core.avst.selfcheck import SyncCalibration
+from core.calibration import ConfidenceThreshold
 from training.avst import FAMILY
 from training.avst.options import AVSTEvalOptions
 from training.avst.predict import card_calibration
@@ -22,7 +22,7 @@ METHODS = ("model", "classical", "chance")
 
 
 def evaluate_sync_set(predictor: AVSTPredictor, data: str | Path, lengths: list[float],
-                      calibration: SyncCalibration | None = None) -> dict:
+                      calibration: ConfidenceThreshold | None = None) -> dict:
     """{method: {accuracy, accuracy_by_length, accuracy_general, accuracy_speech}} over evident clips; the
     model also gets accuracy_confident and confident_share (whole-clip windows) under `calibration`."""
     entries = [e for e in read_sync_set(data) if scored(e.category)]

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from annotation_db.models import Clip, Project
 from annotation_db.proposals import NewProposal, write_proposals
 from core.avst.predictor import AVSTPredictor, SyncPrediction
-from core.avst.selfcheck import SyncCalibration
+from core.calibration import ConfidenceThreshold
 from core.checkpoints import config_path
 from training.avst import FAMILY
 from training.family import bundled_checkpoint
@@ -23,7 +23,7 @@ from training.registry import resolve_model
 CALIBRATION_CLIPS = 24  # the self-check that calibrates confidence looks at up to this many clips
 
 
-def proposal_payload(prediction: SyncPrediction, calibration: SyncCalibration | None = None) -> dict:
+def proposal_payload(prediction: SyncPrediction, calibration: ConfidenceThreshold | None = None) -> dict:
     """JSON payload of a sync proposal: best offset, whether it is confident, scores by offset, the score curve."""
     confident = calibration is not None and calibration.confident(prediction.uncertainty)
     return {"offset_frames": prediction.offset_frames, "confident": confident,
@@ -82,8 +82,8 @@ def predict_clip(options: PredictOptions) -> dict:
             "scores": {str(k): v for k, v in result.scores.items()}, "model_version": predictor.model_version}
 
 
-def card_calibration(checkpoint: str | Path) -> SyncCalibration | None:
+def card_calibration(checkpoint: str | Path) -> ConfidenceThreshold | None:
     """The confidence threshold stored with a checkpoint (a self-check on held-out clips), if it has one."""
     meta = json.loads(config_path(checkpoint).read_text())
     stored = meta.get("calibration")
-    return None if stored is None else SyncCalibration(stored["max_uncertainty"], stored.get("precision", 0.9))
+    return None if stored is None else ConfidenceThreshold.from_dict(stored)

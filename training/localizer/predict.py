@@ -17,7 +17,7 @@ from core.checkpoints import config_path
 from core.config import get_settings
 from core.localizer.dataset import ClipInputs
 from core.localizer.predictor import Localization, LocalizerPredictor
-from core.localizer.selfcheck import LocalizerCalibration
+from core.calibration import ConfidenceThreshold
 from core.media import MediaError
 from training.family import bundled_checkpoint
 from training.localizer import FAMILY
@@ -44,7 +44,7 @@ def heatmap_dir(model_version: str) -> Path:
     return get_settings().cache_dir / "localizer" / model_version
 
 
-def proposal_payload(result: Localization, calibration: LocalizerCalibration | None,
+def proposal_payload(result: Localization, calibration: ConfidenceThreshold | None,
                      heatmap_path: str | None = None) -> dict:
     """JSON payload of a localizer proposal. "boxes" ([x1, y1, x2, y2, score] in fractions of the clip's
     frame) are the model's boxes when it is confident and [] when not; "model_boxes" keeps them either way."""
@@ -106,7 +106,7 @@ def predict_project(session: Session, project: Project, checkpoint: str | Path |
 
 
 def _batch_proposals(predictor: LocalizerPredictor, clips: list[Clip], inputs: list[ClipInputs],
-                     calibration: LocalizerCalibration, out_dir: Path) -> list[NewProposal]:
+                     calibration: ConfidenceThreshold, out_dir: Path) -> list[NewProposal]:
     if not clips:
         return []
     proposals = []
@@ -136,8 +136,8 @@ def predict_clip(options: PredictOptions) -> dict:
             "calibration": payload["calibration"]}
 
 
-def card_calibration(checkpoint: str | Path) -> LocalizerCalibration | None:
+def card_calibration(checkpoint: str | Path) -> ConfidenceThreshold | None:
     """The confidence threshold stored with a checkpoint (a self-check on held-out clips), if it has one."""
     meta = json.loads(config_path(checkpoint).read_text())
     stored = meta.get("calibration")
-    return None if stored is None else LocalizerCalibration.from_dict(stored)
+    return None if stored is None else ConfidenceThreshold.from_dict(stored)
