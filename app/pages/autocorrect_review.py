@@ -5,13 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from annotation_db import geo_review as gr
-from annotation_db.undo import undo_last
 from core.config import get_settings, inside_data_dir
 from ui.flash import flash, saving, show_flashes
 from ui.geo_map import review_map
 from ui.maps import render_map
 from ui.pickers import choose_project
 from ui.session import require_user
+from ui.undo import undo_button
 
 ACTIONS = (  # (action, button label, icon, keyboard shortcut)
     ("accepted", "Accept correction", ":material/check_circle:", "A"),
@@ -97,13 +97,8 @@ def _move(tile: gr.TileItem, options: list[int], current: int, step: int) -> Non
     st.session_state["geo_picker"] = st.session_state.get("geo_picker", 0) + 1
 
 
-def _undo() -> None:
-    """Take back this person's last geometry verdict in the project and select its instance again."""
-    undone = undo_last(project_name, user.id, "geometry")
-    if undone is None:
-        flash("Nothing of yours to undo in this project.", warning=True)
-        return
-    flash(f"Undid your verdict on instance #{undone.instance_id}: it is to review again.")
+def _reselect(undone) -> None:
+    """After an undo: select the instance again, its adjustment from zero."""
     st.session_state[f"geo_pick_{undone.raster_id}"] = undone.instance_id
     st.session_state["geo_picker"] = st.session_state.get("geo_picker", 0) + 1
     for key in ("geo_dx", "geo_dy", "geo_rot"):
@@ -111,8 +106,9 @@ def _undo() -> None:
 
 
 def _undo_button() -> None:
-    st.button("Undo", key="geo_undo", icon=":material/undo:", shortcut="U", width="stretch", on_click=_undo,
-              help="Take back your last verdict in this project (key U); it stays in the history.")
+    undo_button(project_name, user.id, "geometry", "geo_undo",
+                lambda undone: f"Undid your verdict on instance #{undone.instance_id}: it is to review again.",
+                after=_reselect, width="stretch")
 
 
 def _recorrect(tile: gr.TileItem) -> None:

@@ -8,10 +8,10 @@ from annotation_db.localization_review import (claim_box_task, localization_proj
                                                 skip_leased_clip)
 from ui.boxes import (GUIDE, MediaError, box_editor, centre_frame, format_boxes, load_heatmap,
                       parse_boxes, with_boxes, with_heatmap)
-from annotation_db.undo import undo_last
 from ui.flash import flash, saving, show_flashes
 from ui.pickers import choose_project
 from ui.session import require_user
+from ui.undo import undo_button
 
 st.title("Sound-source boxes")
 show_flashes()
@@ -20,20 +20,14 @@ me = require_user()
 project_name = choose_project(localization_projects(), "boxes_project", "localisation")
 
 
-def _undo() -> None:
-    """Take back this person's last boxes in the project; that clip is shown again."""
-    undone = undo_last(project_name, me.id, "boxes")
-    if undone is None:
-        flash("Nothing of yours to undo in this project.", warning=True)
-        return
+def _forget_boxes(undone) -> None:
     for key in (f"boxes_text_{undone.clip_id}", f"boxes_text_{undone.clip_id}_from_editor"):
         st.session_state.pop(key, None)
-    flash("Undid your last boxes: that clip is shown again.")
 
 
 def _undo_button() -> None:
-    st.button("Undo", key="boxes_undo", icon=":material/undo:", shortcut="U", on_click=_undo,
-              help="Take back your last boxes in this project (key U); they stay in the history.")
+    undo_button(project_name, me.id, "boxes", "boxes_undo", "Undid your last boxes: that clip is shown again.",
+                after=_forget_boxes)
 
 
 task = claim_box_task(project_name, me.id)

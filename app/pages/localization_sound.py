@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from annotation_db.localization_review import localization_projects, save_sound_answer, sound_task
-from annotation_db.undo import undo_last
 from core.config import get_settings
 from ui.boxes import MediaError, centre_frame, segment_around_centre, with_boxes
 from ui.flash import flash, saving, show_flashes
 from ui.pickers import choose_project
 from ui.session import require_user
+from ui.undo import undo_button
 
 ANSWERS = {"Yes": ("yes", "Y"), "No": ("no", "N"), "Not sure": ("not_sure", "S")}  # label: (answer, key)
 
@@ -21,18 +21,8 @@ me = require_user()
 project_name = choose_project(localization_projects(), "sound_project", "localisation")
 
 
-def _undo() -> None:
-    """Take back this person's last sound answer in the project; that clip is asked again."""
-    undone = undo_last(project_name, me.id, "sound")
-    if undone is None:
-        flash("Nothing of yours to undo in this project.", warning=True)
-    else:
-        flash("Undid your last answer: that clip is asked again.")
-
-
 def _undo_button() -> None:
-    st.button("Undo", key="sound_undo", icon=":material/undo:", shortcut="U", on_click=_undo,
-              help="Take back your last answer in this project (key U); it stays in the history.")
+    undo_button(project_name, me.id, "sound", "sound_undo", "Undid your last answer: that clip is asked again.")
 
 
 task = sound_task(project_name, me.id)

@@ -7,10 +7,10 @@ import random
 import streamlit as st
 
 from annotation_db import sync_review as sr
-from annotation_db.undo import undo_last
 from core.media import MediaError
 from ui.flash import flash, saving, show_flashes
 from ui.session import require_user
+from ui.undo import undo_button
 from ui.sync_plots import curve_chart, offset_chart, tolerance_chart
 
 REVIEW, TOLERANCE = "Review clips", "Tolerance study"
@@ -58,18 +58,8 @@ def _answer_text(category: str, in_sync: bool | None, offset: int | None) -> str
     return dict((c, label.lower()) for c, label, *_ in CATEGORY_BUTTONS)[category]
 
 
-def _undo() -> None:
-    """Take back this person's last sync answer in the project; that clip is shown again."""
-    undone = undo_last(project_name, user.id, "sync")
-    if undone is None:
-        flash("Nothing of yours to undo in this project.", warning=True)
-    else:
-        flash("Undid your last answer: that clip is shown again.")
-
-
 def _undo_button() -> None:
-    st.button("Undo", key="sync_undo", icon=":material/undo:", shortcut="U", on_click=_undo,
-              help="Take back your last answer in this project (key U); it stays in the history.")
+    undo_button(project_name, user.id, "sync", "sync_undo", "Undid your last answer: that clip is shown again.")
 
 
 def review() -> None:
