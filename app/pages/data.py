@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any, Callable
 
@@ -15,6 +14,7 @@ from annotation_db.import_vggss import import_vggss
 from annotation_db.localization_review import export_boxes
 from annotation_db.projects import ProjectError, project_kinds
 from annotation_db.reports import ImportReport, run_import
+from annotation_db.uploads import discard_upload, store_upload
 from core.config import get_settings, inside_data_dir
 from core.errors import InputError
 from ui.session import require_researcher
@@ -25,30 +25,26 @@ projects = project_kinds()
 
 
 def _saved_upload(upload) -> Path | None:
-    """Store an uploaded file once per content (inside the data folder) and return its path."""
+    """Store an uploaded file (once per content, inside the data folder) and return its path."""
     if upload is None:
         return None
-    data = upload.getbuffer()
-    name = Path(upload.name).name
-    if name in ("", ".", ".."):
-        name = "upload"
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    path = inside_data_dir(get_settings().data_dir / "uploads" / digest / name)
-    if not path.is_file():  # reruns and repeated uploads of the same file write nothing
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    saved = st.session_state.setdefault("saved_uploads", {})
+    path = saved.get(upload.file_id)
+    if path is None or not path.is_file():  # reruns neither hash nor write the file again
+        path = saved[upload.file_id] = store_upload(upload.name, upload.getbuffer())
     return path
 
 
 def _file_input(label: str, types: list[str], key: str) -> Path | None:
     """A server path or an uploaded file, whichever the researcher gives."""
     typed = st.text_input(f"{label}: path on the server", key=f"{key}_path")
-    upload = st.file_uploader(f"… or upload the {label.lower()}", type=types, key=f"{key}_upload")
+    generation = st.session_state.get("upload_generation", 0)  # a new key empties the uploader after an import
+    upload = st.file_uploader(f"… or upload the {label.lower()}", type=types, key=f"{key}_upload_{generation}")
     return _saved_upload(upload) or (Path(typed.strip()) if typed.strip() else None)
 
 
 def _run_import(importer: Callable[..., ImportReport], *args: Any) -> None:
-    """Run one import in a transaction with a progress bar, and show its report."""
+    """Run one import in a transaction with a progress bar and show its report; a done import drops its uploads."""
     bar = st.progress(0.0, text="Starting…")
 
     def progress(done: int, total: int, what: str) -> None:
@@ -59,7 +55,9 @@ def _run_import(importer: Callable[..., ImportReport], *args: Any) -> None:
     except (InputError, ProjectError, ValueError) as exc:
         bar.empty()
         st.error(f"Nothing was imported. {exc}")
-        return
+        return  # the upload stays for a retry (e.g. with "skip bad" ticked)
+    if any([discard_upload(arg) for arg in args if isinstance(arg, Path)]):
+        st.session_state["upload_generation"] = st.session_state.get("upload_generation", 0) + 1
     bar.progress(1.0, text="Done")
     _show_report(report)
 

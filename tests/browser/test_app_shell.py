@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,36 @@ def test_import_page_reports_bad_input_then_imports(log_in, page, streamlit_serv
         town = session.exec(select(Project).where(Project.name == "town")).one()
         assert town.kind.value == "buildings"
         assert len(session.exec(select(Instance)).all()) > 0
+
+
+def test_an_uploaded_file_is_imported_once_and_removed_after_its_import(
+        log_in, page, streamlit_server, wait_for_app, app_db, tmp_path_factory):
+    _add_user("rita", Role.researcher)
+    boxes = tmp_path_factory.mktemp("upload") / "boxes.json"
+    boxes.write_text(json.dumps([{"file": "abc_000010", "class": "dog barking", "bbox": [[0.1, 0.1, 0.5, 0.6]]}]))
+    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_db)
+    log_in(page, url, "rita", "password123")
+    page.get_by_role("link", name="Import & export").click()
+    wait_for_app(page, text="Import & export")
+    page.get_by_role("tab", name="VGG-SS boxes").click()
+    panel = page.get_by_role("tabpanel", name="VGG-SS boxes")
+    panel.get_by_role("textbox", name="Project").fill("uploaded")
+    panel.get_by_role("textbox", name="Project").press("Enter")
+    panel.locator("input[type=file]").set_input_files(str(boxes))
+    expect(panel.get_by_text("boxes.json")).to_be_visible()
+    stored = app_db / "uploads"
+    deadline = time.monotonic() + 20
+    while not list(stored.rglob("boxes.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(list(stored.rglob("boxes.json"))) == 1  # once, however often the page reruns
+    panel.get_by_role("button", name="Import boxes").click()
+    wait_for_app(page, text="Imported 1 clips, 1 boxes into project 'uploaded'")
+    with session_scope() as session:
+        assert [c.key for c in session.exec(select(Clip))] == ["abc_000010"]
+    assert list(stored.iterdir()) == []
+    panel.get_by_role("textbox", name="Project").fill("uploaded-2")  # the next run shows an empty uploader
+    panel.get_by_role("textbox", name="Project").press("Enter")
+    expect(panel.get_by_text("boxes.json")).to_have_count(0)
 
 
 def test_admin_adds_a_user(log_in, page, streamlit_server, wait_for_app, app_db):
