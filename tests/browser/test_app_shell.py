@@ -134,6 +134,23 @@ def test_an_uploaded_file_is_imported_once_and_removed_after_its_import(
     expect(panel.get_by_text("boxes.json")).to_have_count(0)
 
 
+def test_an_oversize_upload_is_refused_with_the_limit_and_nothing_is_stored(
+        log_in, page, streamlit_server, wait_for_app, app_db, tmp_path_factory):
+    _add_user("rita", Role.researcher)
+    big = tmp_path_factory.mktemp("big") / "boxes.json"
+    big.write_bytes(b" " * (2 * 1024 * 1024))
+    url = streamlit_server(MAIN, env={**NO_DEMO, "STREAMLIT_SERVER_MAX_UPLOAD_SIZE": "1"}, data_dir=app_db)
+    log_in(page, url, "rita", "password123")
+    page.get_by_role("link", name="Import & export").click()
+    wait_for_app(page, text="Import & export")
+    page.get_by_role("tab", name="VGG-SS boxes").click()
+    panel = page.get_by_role("tabpanel", name="VGG-SS boxes")
+    panel.locator("input[type=file]").set_input_files(str(big))
+    expect(panel.get_by_text("1.0MB or smaller")).to_be_visible()
+    expect(panel.get_by_role("button", name="Import boxes")).to_be_disabled()
+    assert not (app_db / "uploads").exists() or not list((app_db / "uploads").rglob("*"))
+
+
 def test_admin_adds_a_user(log_in, page, streamlit_server, wait_for_app, app_db):
     _add_user("boss", Role.admin)
     url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_db)
