@@ -18,14 +18,18 @@ from sqlmodel import Session, select
 from annotation_db.models import Instance, Raster
 from annotation_db.projects import check_project_name, ensure_project, existing_project
 from annotation_db.reports import ImportPlan, ImportReport, Progress, insert_rows, planned, reading, row_values
+from annotation_db.work_units import UNIT_MAX_INSTANCES, source_name, split_units, unit_name
 from core.errors import InputError
 from core.geodata import RasterMeta, find_rasters, geometry_problem, read_raster_meta, read_vectors
 
 
 def plan_geo(project: str, kind: str, rasters: str | Path, annotations: str | Path, skip_bad: bool = False,
-             progress: Progress = None, *, session: Session | None = None) -> ImportPlan:
+             progress: Progress = None, *, session: Session | None = None,
+             unit_size: int | None = None) -> ImportPlan:
     """Read and check rasters and annotations (no write transaction); the plan adds the new rasters
-    and the annotations that fall on them."""
+    and the annotations that fall on them, a raster with more than `unit_size` annotations (default:
+    the setting GEO_UNIT_MAX_INSTANCES) as several work units."""
+    unit_size = unit_size or UNIT_MAX_INSTANCES
     report = ImportReport(project=project, source=str(annotations))
     with reading(session) as reader:
         existing = existing_project(reader, project, kind)
@@ -39,12 +43,9 @@ def plan_geo(project: str, kind: str, rasters: str | Path, annotations: str | Pa
     owner = _assign_to_rasters(vectors, metas)
     _check_overlap(owner, vectors, metas, Path(annotations), report)
     source_crs = CRS.from_user_input(vectors.crs).to_wkt()
-    tiles = []  # (raster values, [instance values])
+    tiles = []  # (raster name, [(row values, [instance values]) per work unit])
     for index, meta in enumerate(metas):
-        raster = row_values(Raster(project_id=0, name=_raster_name(meta.path, Path(rasters)),
-                                   path=str(meta.path), crs=meta.crs_wkt, width=meta.width,
-                                   height=meta.height, band_count=meta.band_count,
-                                   transform=list(meta.transform)))
+        name = _raster_name(meta.path, Path(rasters))
         mine = vectors[owner == index]
         work = mine.to_crs(meta.crs_wkt).geometry
         instances = [row_values(Instance(
@@ -53,22 +54,33 @@ def plan_geo(project: str, kind: str, rasters: str | Path, annotations: str | Pa
             for (_, row), geometry in zip(mine.iterrows(), work)]
         if mine.empty:
             report.warnings.append(f"{meta.path.name}: no annotation falls on this raster")
-        tiles.append((raster, instances))
+        groups = [np.arange(len(instances))]
+        if len(instances) > unit_size:
+            centroids = shapely.get_coordinates(shapely.centroid(np.asarray(work.values)))
+            groups = split_units(centroids, unit_size)
+            report.warnings.append(f"{name}: {len(instances)} annotations, reviewed as {len(groups)} work units "
+                                   f"of at most {unit_size}")
+        units = [(row_values(Raster(project_id=0, name=name if len(groups) == 1 else unit_name(name, k),
+                                    path=str(meta.path), crs=meta.crs_wkt, width=meta.width,
+                                    height=meta.height, band_count=meta.band_count,
+                                    transform=list(meta.transform))),
+                  [instances[i] for i in group]) for k, group in enumerate(groups)]
+        tiles.append((name, units))
 
     def write(session: Session, report: ImportReport) -> None:
         target = ensure_project(session, project, kind)
         now_taken = raster_names(session, target.id)  # someone may have imported some meanwhile
-        fresh = [(raster, instances) for raster, instances in tiles if raster["name"] not in now_taken]
+        fresh = [unit for name, units in tiles if name not in now_taken for unit in units]
         if not fresh:
             raise InputError(Path(rasters), "every raster is already in the project")
-        for raster, _ in tiles:
-            if raster["name"] in now_taken:
-                report.warnings.append(f"{raster['name']}: already in the project, left unchanged")
+        for name, _ in tiles:
+            if name in now_taken:
+                report.warnings.append(f"{name}: already in the project, left unchanged")
         insert_rows(session, Raster, [{**raster, "project_id": target.id} for raster, _ in fresh])
         ids = dict(session.exec(select(Raster.name, Raster.id).where(Raster.project_id == target.id)).all())
         insert_rows(session, Instance, [{**instance, "project_id": target.id, "raster_id": ids[raster["name"]]}
                                         for raster, instances in fresh for instance in instances])
-        report.created["rasters"] += len(fresh)
+        report.created["rasters"] += len({source_name(raster["name"]) for raster, _ in fresh})
         report.created["instances"] += sum(len(instances) for _, instances in fresh)
 
     return ImportPlan(report, write)
@@ -83,8 +95,8 @@ def import_geo(session: Session, project: str, kind: str, rasters: str | Path,
 
 
 def raster_names(session: Session, project_id: int) -> set[str]:
-    """The raster names already in a project."""
-    return set(session.exec(select(Raster.name).where(Raster.project_id == project_id)))
+    """The names of the rasters already in a project (a raster split in work units once)."""
+    return {source_name(name) for name in session.exec(select(Raster.name).where(Raster.project_id == project_id))}
 
 
 def _checked_rasters(paths: list[Path], report: ImportReport, skip_bad: bool,

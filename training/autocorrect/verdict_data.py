@@ -85,12 +85,12 @@ def build_training_set(session: Session, project_id: int, out_dir: Path) -> Verd
 def _write_set(session: Session, project: Project, folder: Path, labels: list[Label], truth: bool) -> None:
     """rasters/, annotations.geojson (+ truth.geojson for a held-out set) and meta.json in `folder`."""
     (folder / "rasters").mkdir(parents=True)
-    by_raster: dict[int, list[Label]] = {}
+    by_file: dict[str, list[Label]] = {}  # the work units of one raster file train as one tile
     for label in labels:
-        by_raster.setdefault(label.instance.raster_id, []).append(label)
+        by_file.setdefault(session.get(Raster, label.instance.raster_id).path, []).append(label)
     noisy, true = [], []
-    for raster_id, group in sorted(by_raster.items()):
-        raster = session.get(Raster, raster_id)
+    for group in sorted(by_file.values(), key=lambda g: min(lb.instance.raster_id for lb in g)):
+        raster = session.get(Raster, min(lb.instance.raster_id for lb in group))
         name = f"raster_{raster.id:06d}{Path(raster.path).suffix or '.tif'}"
         _link_or_copy(Path(raster.path), folder / "rasters" / name)
         given = [lb.instance.geometry_wkt if truth else lb.geometry_wkt for lb in group]
@@ -100,7 +100,7 @@ def _write_set(session: Session, project: Project, folder: Path, labels: list[La
     _write_geojson(noisy, folder / "annotations.geojson")
     if truth:
         _write_geojson(true, folder / "truth.geojson")
-    meta = {"kind": project.kind.value, "project": project.name, "tiles": len(by_raster),
+    meta = {"kind": project.kind.value, "project": project.name, "tiles": len(by_file),
             "instances": len(labels), "verified": sum(lb.verified for lb in labels),
             "source": "held-out verdicts" if truth else "verdicts"}
     (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
