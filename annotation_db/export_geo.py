@@ -13,6 +13,7 @@ from annotation_db.models import GeometryAction, Instance, Proposal, Raster, Use
 from annotation_db.projects import get_project
 from annotation_db.users import require_exporter
 from annotation_db.verdicts import latest_proposals, latest_verdicts
+from annotation_db.work_units import source_name
 from core.config import inside_data_dir
 
 DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"}
@@ -61,7 +62,7 @@ def _final_geometries(session: Session, project_id: int, instances: list[Instanc
             proposal = session.get(Proposal, verdict.proposal_id)  # the one the person judged
         records.append({
             "instance_id": instance.source_id,
-            "tile": rasters[instance.raster_id].name,
+            "tile": source_name(rasters[instance.raster_id].name),  # a work unit exports as its raster
             "verdict": verdict.action.value if verdict else "unreviewed",
             "model_version": proposal.model_version if proposal else None,
             "reviewed_by": users.get(verdict.user_id) if verdict else None,

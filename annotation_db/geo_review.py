@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import shapely
 from shapely import affinity
 from sqlmodel import Session, select
@@ -18,6 +19,7 @@ from annotation_db.models import (Assignment, GeometryAction, Instance, Project,
 from annotation_db.projects import get_project
 from annotation_db.users import get_user
 from annotation_db.verdicts import counted_verdict, latest_instance_proposals, latest_verdicts, record_verdict
+from core.geodata import geometry_problem
 
 GEO_KINDS = (ProjectKind.railway, ProjectKind.buildings)
 
@@ -104,31 +106,79 @@ def adjusted_wkt(wkt: str, dx_m: float, dy_m: float, rotation_deg: float) -> str
     return affinity.translate(turned, dx_m, dy_m).wkt
 
 
+def drawn_geometry(project: Project, wkt: str) -> str:
+    """A geometry drawn or reshaped on the map (raster CRS WKT), checked for the project's kind; ValueError
+    saying why it cannot be an annotation otherwise."""
+    try:
+        geometry = shapely.from_wkt(wkt)
+    except shapely.errors.ShapelyError as exc:
+        raise ValueError(f"not a geometry ({exc})") from None
+    problem = geometry_problem(geometry, project.kind.value)
+    if problem:
+        raise ValueError(f"the drawn shape cannot be saved: {problem}")
+    return geometry.wkt
+
+
 def save_geometry_verdict(session: Session, user: User, project: Project, tile: TileItem, instance_id: int,
                           action: GeometryAction | str, dx_m: float = 0.0, dy_m: float = 0.0,
-                          rotation_deg: float = 0.0, from_correction: bool = True) -> Verdict:
-    """One verdict from a page action; the lease is completed once every instance has one.
+                          rotation_deg: float = 0.0, from_correction: bool = True,
+                          geometry_wkt: str | None = None) -> Verdict:
+    """One verdict from a page action; `geometry_wkt` (raster CRS) is a shape edited on the map, saved as
+    adjusted. The lease is completed once every instance has a verdict.
 
     ItemReassigned (nothing stored) if the tile's lease expired and the tile went to someone else.
     """
     action = GeometryAction(action)
+    if geometry_wkt is not None and action is not GeometryAction.adjusted:
+        raise ValueError("an edited shape is saved as an adjusted geometry")
     item = next(i for i in tile.instances if i.instance_id == instance_id)
     hold_lease(session, project, user, tile.raster_id, tile.assignment_id)
     base = item.proposal_wkt if from_correction and item.proposal_wkt else item.noisy_wkt
     final = {GeometryAction.accepted: item.proposal_wkt, GeometryAction.original: item.noisy_wkt,
-             GeometryAction.adjusted: adjusted_wkt(base, dx_m, dy_m, rotation_deg)}.get(action)
+             GeometryAction.adjusted: (drawn_geometry(project, geometry_wkt) if geometry_wkt is not None
+                                       else adjusted_wkt(base, dx_m, dy_m, rotation_deg))}.get(action)
     if action is GeometryAction.accepted and final is None:
         raise ValueError("there is no model correction to accept for this instance")
     fields = {"final_geometry_wkt": final}
-    if action is GeometryAction.adjusted:
+    if action is GeometryAction.adjusted and geometry_wkt is None:
         fields.update(dx_m=dx_m, dy_m=dy_m, rotation_deg=rotation_deg)
     verdict = record_verdict(session, user, project, VerdictKind.geometry, instance_id=instance_id,
                              proposal_id=item.proposal_id, action=action, **fields)
-    done = set(_my_verdicts(session, project, user, [i.instance_id for i in tile.instances]))
-    lease = session.get(Assignment, tile.assignment_id)
-    if all(i.instance_id in done for i in tile.instances) and lease.completed_at is None:
-        complete_assignment(session, lease)
+    _complete_if_done(session, project, user, tile, [instance_id])
     return verdict
+
+
+def add_drawn_instance(session: Session, user: User, project: Project, tile: TileItem, wkt: str) -> Instance:
+    """A missing building or track drawn on the map (raster CRS WKT): a new instance of the tile, saved with
+    an adjusted verdict holding the drawn shape (its export goes to the project's annotation CRS)."""
+    final = drawn_geometry(project, wkt)
+    hold_lease(session, project, user, tile.raster_id, tile.assignment_id)
+    raster = session.get(Raster, tile.raster_id)
+    source_crs = session.exec(select(Instance.source_crs).where(Instance.project_id == project.id)).first()
+    source_crs = source_crs or raster.crs
+    source = gpd.GeoSeries([shapely.from_wkt(final)], crs=raster.crs)
+    if source_crs != raster.crs:
+        source = source.to_crs(source_crs)
+    drawn = session.exec(select(Instance.id).where(Instance.raster_id == raster.id,
+                                                   Instance.source_id.startswith("drawn-"))).all()
+    instance = Instance(project_id=project.id, raster_id=raster.id, source_id=f"drawn-{raster.id}-{len(drawn) + 1}",
+                        geometry_wkt=final, source_crs=source_crs, source_geometry_wkt=source.iloc[0].wkt,
+                        properties={"drawn_by": user.name})
+    session.add(instance)
+    session.flush()
+    record_verdict(session, user, project, VerdictKind.geometry, instance_id=instance.id,
+                   action=GeometryAction.adjusted, final_geometry_wkt=final)
+    _complete_if_done(session, project, user, tile, [instance.id])
+    return instance
+
+
+def _complete_if_done(session: Session, project: Project, user: User, tile: TileItem, saved: list[int]) -> None:
+    """Complete the tile's lease once this person has a verdict on every instance of it."""
+    ids = [i.instance_id for i in tile.instances] + saved
+    done = set(_my_verdicts(session, project, user, ids))
+    lease = session.get(Assignment, tile.assignment_id)
+    if all(i in done for i in ids) and lease.completed_at is None:
+        complete_assignment(session, lease)
 
 
 def progress(session: Session, project: Project) -> dict:
@@ -155,13 +205,22 @@ def claim_tile(project_name: str, user_id: int) -> TileItem | None:
 
 def save_geometry(project_name: str, user_id: int, tile: TileItem, instance_id: int,
                   action: GeometryAction | str, dx_m: float = 0.0, dy_m: float = 0.0,
-                  rotation_deg: float = 0.0, from_correction: bool = True) -> int:
+                  rotation_deg: float = 0.0, from_correction: bool = True, geometry_wkt: str | None = None) -> int:
     """Store one geometry verdict (and close the lease when the tile is done); returns the verdict id."""
     with session_scope(immediate=True) as session:
         verdict = save_geometry_verdict(session, get_user(session, user_id), get_project(session, project_name),
                                         tile, instance_id, action, dx_m=dx_m, dy_m=dy_m,
-                                        rotation_deg=rotation_deg, from_correction=from_correction)
+                                        rotation_deg=rotation_deg, from_correction=from_correction,
+                                        geometry_wkt=geometry_wkt)
         return verdict.id
+
+
+def add_instance(project_name: str, user_id: int, tile: TileItem, wkt: str) -> int:
+    """Add a shape drawn on the map as a new, reviewed instance of the tile; returns its instance id."""
+    with session_scope(immediate=True) as session:
+        instance = add_drawn_instance(session, get_user(session, user_id), get_project(session, project_name),
+                                      tile, wkt)
+        return instance.id
 
 
 def project_progress(project_name: str) -> dict:

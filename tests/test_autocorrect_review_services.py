@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import geopandas as gpd
 import pytest
 import shapely
 from sqlmodel import select
@@ -11,7 +12,7 @@ from sqlmodel import select
 from annotation_db import geo_review as gr
 from annotation_db.engine import session_scope
 from annotation_db.import_geo import import_geo
-from annotation_db.models import Assignment, Instance
+from annotation_db.models import Assignment, Instance, Raster
 from annotation_db.projects import ProjectError, get_project
 from annotation_db.proposals import NewProposal, write_proposals
 from annotation_db.users import create_user
@@ -86,3 +87,50 @@ def test_page_services_take_names_and_ids_and_return_plain_values(database, tmp_
     assert stats["reviewed"] == len(tile.instances) and stats["by_annotator"] == {"ann": len(tile.instances)}
     out = tmp_path / "blocks.gpkg"
     assert gr.export_geometries("blocks", out) == stats["instances"] and out.is_file()
+
+
+def test_a_reshaped_geometry_is_saved_as_adjusted_and_a_bad_shape_is_refused(session, project):
+    person = create_user(session, "ann", "annotator", "password123")
+    tile = gr.next_tile(session, project, person)
+    item = tile.instances[0]
+    reshaped = shapely.from_wkt(item.noisy_wkt).buffer(1.0, join_style="mitre").wkt  # a vertex moved outwards
+    verdict = gr.save_geometry_verdict(session, person, project, tile, item.instance_id, "adjusted",
+                                       geometry_wkt=reshaped)
+    assert shapely.from_wkt(verdict.final_geometry_wkt).equals_exact(shapely.from_wkt(reshaped), 1e-9)
+    assert verdict.dx_m is None or verdict.dx_m == 0
+    before = session.exec(select(Instance)).all()
+    bowtie = "POLYGON ((0 0, 2 2, 2 0, 0 2, 0 0))"
+    with pytest.raises(ValueError, match="invalid geometry"):
+        gr.save_geometry_verdict(session, person, project, tile, item.instance_id, "adjusted", geometry_wkt=bowtie)
+    with pytest.raises(ValueError, match="LineString is not a buildings annotation"):
+        gr.add_drawn_instance(session, person, project, tile, "LINESTRING (0 0, 5 5)")
+    with pytest.raises(ValueError, match="saved as an adjusted"):
+        gr.save_geometry_verdict(session, person, project, tile, item.instance_id, "accepted", geometry_wkt=reshaped)
+    assert len(session.exec(select(Instance)).all()) == len(before)
+
+
+def test_a_drawn_building_becomes_a_reviewed_instance_exported_in_the_annotation_crs(database, tmp_path):
+    with session_scope() as session:
+        _blocks_project(session, tmp_path)
+        person = create_user(session, "ann", "annotator", "password123")
+    tile = gr.claim_tile("blocks", person.id)
+    anchor = shapely.from_wkt(tile.instances[0].noisy_wkt).centroid
+    square = shapely.box(anchor.x + 30, anchor.y + 30, anchor.x + 40, anchor.y + 38).wkt
+    new_id = gr.add_instance("blocks", person.id, tile, square)
+    tile = gr.claim_tile("blocks", person.id)
+    drawn = next(i for i in tile.instances if i.instance_id == new_id)
+    assert drawn.action == "adjusted" and drawn.source_id.startswith("drawn-")
+    for item in tile.instances:
+        if item.instance_id != new_id:
+            gr.save_geometry("blocks", person.id, tile, item.instance_id, "original")
+    with session_scope() as session:
+        assert session.get(Assignment, tile.assignment_id).completed_at is not None
+    out = tmp_path / "blocks.geojson"
+    gr.export_geometries("blocks", out)
+    frame = gpd.read_file(out)
+    row = frame[frame["instance_id"] == drawn.source_id].iloc[0]
+    assert row["verdict"] == "adjusted" and frame.crs.to_epsg() == 4326  # the annotation file's CRS
+    with session_scope() as session:
+        raster_crs = session.get(Raster, tile.raster_id).crs
+    back = gpd.GeoSeries([row.geometry], crs=frame.crs).to_crs(raster_crs).iloc[0]
+    assert back.equals_exact(shapely.from_wkt(square), 1e-3)
