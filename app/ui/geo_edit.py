@@ -1,0 +1,68 @@
+"""Editing geometries on the review map: the selected shape's vertices are dragged, added (drag a
+midpoint) or deleted (click a vertex), and missing buildings or tracks are drawn, with leaflet-draw
+(vendored). Shapes travel in the map's pixel frame (x = column, y = -row) and are saved in the
+raster's CRS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import folium
+import shapely
+from folium.plugins import Draw
+from shapely import affinity
+from shapely.geometry import shape
+
+from core.autocorrect.se2 import affine_matrix
+from ui.geo_map import pixel_frame
+
+EDIT_LAYER = "Edit shape"
+DRAW_TOOL = {"buildings": "polygon", "railway": "polyline"}
+MOVED_PX = 0.05  # a vertex moved less than this (px) is not an edit (the map rounds coordinates)
+
+
+@dataclass(frozen=True)
+class MapEdits:
+    """What the annotator changed on the map: the selected instance's new shape and newly drawn shapes,
+    as raster-CRS WKT."""
+
+    reshaped: str | None
+    drawn: tuple[str, ...]
+
+
+def add_editor(m: folium.Map, kind: str, instance_id: int | None, wkt: str | None, transform) -> None:
+    """Put the selected instance's shape (raster-CRS WKT) in an editable layer with the edit and draw tools
+    (polygons for buildings, lines for railway tracks)."""
+    features = [] if wkt is None else [{"type": "Feature", "properties": {"instance_id": instance_id},
+                                        "geometry": pixel_frame(wkt, transform)}]
+    layer = folium.GeoJson({"type": "FeatureCollection", "features": features}, name=EDIT_LAYER,
+                           style_function=lambda _: {"color": "#00e5ff", "weight": 3, "fillOpacity": 0.1})
+    layer.add_to(m)
+    tools = dict.fromkeys(("polyline", "polygon", "rectangle", "circle", "marker", "circlemarker"), False)
+    tools[DRAW_TOOL[kind]] = {"shapeOptions": {"color": "#00e5ff"}}
+    Draw(feature_group=layer, draw_options=tools, edit_options={"edit": True, "remove": False},
+         show_geometry_on_click=False).add_to(m)
+
+
+def map_edits(state: dict, instance_id: int | None, wkt: str | None, transform) -> MapEdits:
+    """The edits in a map's returned state (streamlit-folium's all_drawings) against the shape shown."""
+    reshaped, drawn = None, []
+    for feature in state.get("all_drawings") or []:
+        geometry = shape(feature["geometry"])
+        if (feature.get("properties") or {}).get("instance_id") == instance_id and wkt is not None:
+            shown = shape(pixel_frame(wkt, transform))
+            if not geometry.equals_exact(shown, MOVED_PX):
+                reshaped = from_pixel_frame(geometry, transform)
+        elif geometry.geom_type in ("Polygon", "LineString"):
+            drawn.append(from_pixel_frame(geometry, transform))
+    return MapEdits(reshaped, tuple(drawn))
+
+
+def from_pixel_frame(geometry, transform) -> str:
+    """A map-frame geometry (x = column, y = -row) as raster-CRS WKT: the inverse of pixel_frame()."""
+    forward = affine_matrix(transform)
+    a, b, c = forward[0]
+    d, e, f = forward[1]
+    # x = a*col + b*row + c with row = -y
+    return shapely.to_wkt(affinity.affine_transform(geometry, [a, -b, d, -e, c, f]), rounding_precision=-1)
+
