@@ -44,6 +44,19 @@ class Settings:
     # login throttling: this many failures within the window refuses further tries for the window
     login_max_failures: int = field(default_factory=lambda: _env("LOGIN_MAX_FAILURES", 5, int))
     login_window_minutes: float = field(default_factory=lambda: _env("LOGIN_WINDOW_MINUTES", 15, float))
+    # a worker records that it is alive this often while its job runs
+    job_heartbeat_seconds: float = field(default_factory=lambda: _env("JOB_HEARTBEAT_SECONDS", 2, float))
+    # a running job whose worker has not beaten for this long is taken to be dead (a few missed beats)
+    job_stale_seconds: float = field(default_factory=lambda: _env("JOB_STALE_SECONDS", 8, float))
+    # ...unless the worker runs on this host and its process is alive: then only after this long
+    # (its beats can wait on a long SQLite write; a process that stays silent this long is hung)
+    job_hung_seconds: float = field(default_factory=lambda: _env("JOB_HUNG_SECONDS", 120, float))
+    # runs of a job (claims); a job whose worker died this many times is failed, not re-queued
+    job_max_attempts: int = field(default_factory=lambda: _env("JOB_MAX_ATTEMPTS", 3, int))
+    # a train job saves a resumable state (weights, optimiser, RNG, step) this often
+    job_checkpoint_minutes: float = field(default_factory=lambda: _env("JOB_CHECKPOINT_MINUTES", 5, float))
+    # a plain `train` run (not a job) keeps and resumes from a state at this path when set
+    train_resume_state: str = field(default_factory=lambda: os.environ.get("TRAIN_RESUME_STATE", ""))
 
     def __post_init__(self) -> None:
         if not self.database_url:

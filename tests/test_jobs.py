@@ -1,4 +1,4 @@
-"""Job rows: submit with role checks, atomic claims under concurrency, cancel, stale workers."""
+"""Job rows: submit with role checks, atomic claims under concurrency, cancel, dead workers."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from annotation_db.engine import get_engine, session_scope
 from annotation_db.models import JobStatus, Role, TrainingJob, utcnow
 from annotation_db.users import AccessDenied, create_user
 from core.config import get_settings
-from training.jobs import (cancel_job, claim_next_job, fail_stale_jobs, heartbeat, job_details,
-                           record_progress, submit_job)
+from training.jobs import cancel_job, claim_next_job, heartbeat, job_details, record_progress, submit_job
+from training.worker import recover_dead_jobs
 
 
 def _researcher(session, name="rita"):
@@ -81,11 +81,12 @@ def test_cancel_a_queued_job_at_once_and_a_running_one_by_request(session):
     assert running.status is JobStatus.running and running.cancel_requested
 
 
-def test_a_worker_that_stopped_beating_fails_its_job_with_the_log_tail(session, tmp_path):
+def test_a_job_whose_worker_died_its_last_allowed_time_fails_with_the_log_tail(session, tmp_path):
     job = submit_job(session, _researcher(session), "autocorrect", "train", None, {"epochs": 3})
     log = tmp_path / "job.log"
     log.write_text("epoch 1 loss 0.5\nepoch 2 loss 0.4\n")
     job.log_path = str(log)
+    job.attempts = get_settings().job_max_attempts  # JOB_MAX_ATTEMPTS runs, each ended by a dead worker
     job.status, job.heartbeat_at = JobStatus.running, utcnow() - timedelta(minutes=5)
     session.add(job)
     session.commit()
@@ -94,12 +95,13 @@ def test_a_worker_that_stopped_beating_fails_its_job_with_the_log_tail(session, 
         stale = other.get(TrainingJob, job.id)
         stale.heartbeat_at = utcnow() - timedelta(minutes=5)
         other.add(stale)
-    assert fail_stale_jobs(timedelta(seconds=30)) == [job.id]
+    assert recover_dead_jobs() == {job.id: JobStatus.failed}
     session.expire_all()
     details = job_details(session, job.id)
     assert details["status"] == "failed" and "epoch 2 loss 0.4" in details["error"]
+    assert details["error"].startswith(f"worker died {get_settings().job_max_attempts} times")
     assert details["progress"]["step"] == 2 and details["progress"]["loss"] == pytest.approx(0.4)
-    assert fail_stale_jobs(timedelta(seconds=30)) == []
+    assert recover_dead_jobs() == {}
 
 
 def test_a_heartbeat_waits_out_a_job_that_holds_the_write_lock(database, monkeypatch):
@@ -165,7 +167,7 @@ def _wait_for(condition, timeout_s: float = 120.0, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_a_killed_worker_takes_its_child_along_and_the_job_fails_with_its_log(database, tmp_path):
+def test_a_killed_worker_takes_its_child_along_and_the_job_fails_with_its_log(database, tmp_path, monkeypatch):
     import os
     import signal
     import subprocess
@@ -176,6 +178,9 @@ def test_a_killed_worker_takes_its_child_along_and_the_job_fails_with_its_log(da
     from core.synthetic.geo import generate_geo
     from training.worker import run_worker
 
+    monkeypatch.setenv("JOB_MAX_ATTEMPTS", "1")  # no second run: the death fails the job
+    monkeypatch.setenv("JOB_STALE_SECONDS", "1")
+    get_settings.cache_clear()
     data = generate_geo(kind="railway", tiles=1, size=128, seed=3, out=tmp_path / "rail")
     with session_scope() as session:
         user = _researcher(session)
@@ -204,13 +209,14 @@ def test_a_killed_worker_takes_its_child_along_and_the_job_fails_with_its_log(da
                             {"data": str(data), "config": "tiny", "max_steps": 2, "batch_size": 2, "window": 64})
     assert after_kill["status"] == "running" and after_kill["progress"]["step"] > 0
     time.sleep(1.1)
-    assert fail_stale_jobs(timedelta(seconds=1)) == [long_job.id]
+    assert recover_dead_jobs() == {long_job.id: JobStatus.failed}
     upgrade_database()  # the schema is intact and current
     with session_scope() as session:
         failed = job_details(session, long_job.id)
         assert session.exec(select(TrainingJob.id)).all() == [long_job.id, queued.id]
         assert session.connection().exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
-    assert failed["status"] == "failed" and "stopped mid-job" in failed["error"]
+    assert failed["status"] == "failed" and failed["error"].startswith("worker died 1 time (last: worker ")
+    assert "process gone" in failed["error"]
     assert "step" in failed["error"].split("log tail:")[1]  # the tail of what the child wrote
     assert failed["progress"]["step"] == after_kill["progress"]["step"]  # recorded progress kept
     assert run_worker(until_idle=True) == 1  # the next worker goes on with the queue

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
@@ -65,11 +66,14 @@ def claim_next_job(worker: str) -> TrainingJob | None:
         return claim_queued_job(session, worker)
 
 
-def heartbeat(job_id: int) -> bool:
-    """Record that the job's worker is alive; True if a cancel was asked for."""
+def heartbeat(job_id: int, worker: str | None = None) -> bool:
+    """Record that the job's worker is alive; True if it should stop the job: a cancel was asked for,
+    or (given `worker`) the job is no longer running under it (it was taken for dead and re-queued)."""
     try:
         with session_scope(immediate=True) as session:
             job = _job(session, job_id)
+            if worker is not None and (job.status is not JobStatus.running or job.worker != worker):
+                return True
             job.heartbeat_at = utcnow()
             session.add(job)
             return job.cancel_requested
@@ -111,19 +115,70 @@ def finish_job(job_id: int, status: JobStatus, error: str | None = None,
         session.add(job)
 
 
-def fail_stale_jobs(stale_after: timedelta) -> list[int]:
-    """Mark failed, with the tail of their log, running jobs whose worker stopped beating."""
-    cutoff = utcnow() - stale_after
-    failed = []
+def rewind_progress(job_id: int, step: int) -> None:
+    """A job resumed from `step`: its progress and loss curve go back to that step."""
     with session_scope(immediate=True) as session:
-        for job in session.exec(select(TrainingJob).where(TrainingJob.status == JobStatus.running)):
-            if job.heartbeat_at is not None and as_utc(job.heartbeat_at) > cutoff:
-                continue
-            job.status, job.finished_at = JobStatus.failed, utcnow()
-            job.error = f"worker {job.worker} stopped mid-job; log tail:\n{log_tail(job)}"
-            session.add(job)
-            failed.append(job.id)
-    return failed
+        job = _job(session, job_id)
+        job.progress_step = step
+        job.loss_history = [point for point in job.loss_history or [] if point[0] <= step]
+        session.add(job)
+
+
+@dataclass(frozen=True)
+class SilentJob:
+    """A running job whose worker has not beaten lately, as it was read."""
+
+    id: int
+    worker: str | None
+    heartbeat_at: datetime | None
+    attempts: int
+
+
+def silent_jobs(silent_for: timedelta, now: datetime | None = None) -> list[SilentJob]:
+    """Running jobs without a beat for `silent_for` (a plain read: no write lock is taken)."""
+    cutoff = (now or utcnow()) - silent_for
+    with session_scope() as session:
+        rows = session.exec(select(TrainingJob.id, TrainingJob.worker, TrainingJob.heartbeat_at,
+                                   TrainingJob.attempts).where(TrainingJob.status == JobStatus.running)).all()
+    return [SilentJob(*row) for row in rows if row[2] is None or as_utc(row[2]) <= cutoff]
+
+
+def requeue_dead_job(job: SilentJob, reason: str, max_attempts: int) -> JobStatus | None:
+    """Put a job whose worker died back in the queue, noting `reason` in its log; None if its worker
+    beat (or it changed otherwise) since `job` was read.
+
+    The job becomes `failed` instead once it has run max_attempts times ("worker died N times", with
+    its log tail), and `cancelled` if a cancel was asked for. The change is a compare-and-set on the
+    row as read (status, attempts, heartbeat), so of several workers noticing the death one acts.
+    """
+    now = utcnow()
+    beat = TrainingJob.heartbeat_at.is_(None) if job.heartbeat_at is None else \
+        TrainingJob.heartbeat_at == job.heartbeat_at
+    with session_scope(immediate=True) as session:
+        row = session.exec(select(TrainingJob).where(
+            TrainingJob.id == job.id, TrainingJob.status == JobStatus.running,
+            TrainingJob.attempts == job.attempts, beat).with_for_update()).first()
+        if row is None:
+            return None
+        if row.cancel_requested:
+            row.status, row.finished_at, row.error = JobStatus.cancelled, now, "cancelled by request"
+            note = f"{reason}; a cancel was asked for: cancelled"
+        elif row.attempts >= max_attempts:
+            died = f"worker died {row.attempts} time{'' if row.attempts == 1 else 's'}"
+            note = f"{reason}; {died}: failed"
+            row.status, row.finished_at = JobStatus.failed, now
+            row.error = f"{died} (last: {reason}); log tail:\n{log_tail(row)}"
+        else:
+            row.status, row.error = JobStatus.queued, None
+            note = f"{reason}; re-queued (attempt {row.attempts} of {max_attempts} ended)"
+        session.add(row)
+        status, log_path = row.status, row.log_path
+    if log_path:
+        path = Path(log_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as log:
+            log.write(f"[{now.isoformat(timespec='seconds')}] {note}\n")
+    return status
 
 
 def log_tail(job: TrainingJob, chars: int = LOG_TAIL_CHARS) -> str:

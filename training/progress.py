@@ -8,6 +8,12 @@ import time
 JOB_ENV = "TRAINING_JOB_ID"
 
 
+def job_id_from_env() -> int | None:
+    """The id of the job this process runs for (TRAINING_JOB_ID, set by the worker), None outside a job."""
+    value = os.environ.get(JOB_ENV)
+    return int(value) if value else None
+
+
 class JobProgress:
     """Throttled writes of step, loss and metrics to the job the worker is running."""
 
@@ -19,8 +25,7 @@ class JobProgress:
     @classmethod
     def from_env(cls) -> "JobProgress":
         """The reporter for the job named by TRAINING_JOB_ID (inactive if unset)."""
-        value = os.environ.get(JOB_ENV)
-        return cls(int(value) if value else None)
+        return cls(job_id_from_env())
 
     def update(self, step: int, total: int, loss: float | None = None,
                metric: dict | None = None, force: bool = False) -> None:

@@ -1,4 +1,9 @@
-"""`python -m training worker`: claim queued jobs and run each in a child process."""
+"""`python -m training worker`: claim queued jobs and run each in a child process.
+
+Every worker, idle or busy, looks for running jobs whose worker died (no heartbeat for
+JOB_STALE_SECONDS) and puts them back in the queue; a train job then resumes from the state its
+loop last saved (training/resume.py). A job whose worker died JOB_MAX_ATTEMPTS times is failed.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +17,15 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from annotation_db.models import JobStatus, TrainingJob
+from sqlalchemy.exc import OperationalError
+
+from annotation_db.engine import session_scope
+from annotation_db.models import JobStatus, TrainingJob, as_utc, utcnow
 from core.config import get_settings
-from training.jobs import claim_next_job, fail_stale_jobs, finish_job, heartbeat, job_log_path, log_tail
+from training.jobs import (claim_next_job, finish_job, heartbeat, job_log_path, log_tail, requeue_dead_job,
+                           silent_jobs)
 from training.progress import JOB_ENV
 
-HEARTBEAT_S = 2.0
-STALE_AFTER = timedelta(seconds=30)  # a job whose worker has not beaten for this long is dead
 POLL_S = 2.0
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -36,7 +43,7 @@ def run_worker(until_idle: bool = False, poll_s: float = POLL_S,
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     while not stopping and (parent_pid is None or _alive(parent_pid)):
-        fail_stale_jobs(STALE_AFTER)
+        recover_dead_jobs(name)
         job = claim_next_job(name)
         if job is None:
             if until_idle:
@@ -57,8 +64,13 @@ def run_claimed_job(job: TrainingJob) -> JobStatus:
         child = subprocess.Popen([sys.executable, "-m", "training", "run-job", str(job.id)],
                                  stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                  env=env, start_new_session=True, preexec_fn=_die_with_parent)
-        cancelled = _watch(child, job.id)
-    if cancelled:
+        stopped = _watch(child, job.id)
+    if not _still_mine(job):
+        # taken for dead (beats lost for JOB_STALE_SECONDS) and re-queued: its next run owns the row now
+        with log_path.open("a", encoding="utf-8") as log:
+            log.write(f"worker {job.worker}: the job was re-queued away from this worker; its run here stopped\n")
+        return JobStatus.queued
+    if stopped:
         status, error = JobStatus.cancelled, "cancelled by request"
     elif child.returncode == 0:
         status, error = JobStatus.succeeded, None
@@ -68,26 +80,73 @@ def run_claimed_job(job: TrainingJob) -> JobStatus:
     return status
 
 
+def recover_dead_jobs(me: str | None = None) -> dict[int, JobStatus]:
+    """Re-queue (or fail, past JOB_MAX_ATTEMPTS) the running jobs of dead workers; returns {job id: new status}.
+
+    A worker is dead when it has not beaten for JOB_STALE_SECONDS, except that one on this host
+    whose process still runs is given JOB_HUNG_SECONDS: its beats may be waiting on another
+    process's long SQLite write, which a process that stays silent that long is not.
+    """
+    settings, now = get_settings(), utcnow()
+    changed: dict[int, JobStatus] = {}
+    try:
+        for job in silent_jobs(timedelta(seconds=settings.job_stale_seconds), now):
+            if me is not None and job.worker == me:
+                continue
+            silent = float("inf") if job.heartbeat_at is None else (now - as_utc(job.heartbeat_at)).total_seconds()
+            pid = _local_pid(job.worker)
+            if pid is not None and _alive(pid):
+                if silent < settings.job_hung_seconds:
+                    continue
+                reason = f"worker {job.worker} runs but has not beaten for {silent:.0f} s"
+            elif pid is not None:
+                reason = f"worker {job.worker} died (process gone; last beat {silent:.1f} s ago)"
+            else:
+                reason = f"worker {job.worker} stopped beating {silent:.1f} s ago"
+            status = requeue_dead_job(job, reason, settings.job_max_attempts)
+            if status is not None:
+                changed[job.id] = status
+    except OperationalError:  # SQLite busy past its timeout: look again on the next round
+        pass
+    return changed
+
+
+def _local_pid(worker: str | None) -> int | None:
+    """The pid of a worker named host:pid when it runs on this host, else None."""
+    host, _, pid = (worker or "").rpartition(":")
+    return int(pid) if host == socket.gethostname() and pid.isdigit() else None
+
+
 def _die_with_parent() -> None:
     """In the job's child: be killed when the worker dies, so a job is never run by nobody's child
-    (the next worker fails it from its stale heartbeat)."""
+    (the next worker re-queues it from its stale heartbeat)."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (AttributeError, OSError):  # not Linux: the stale-heartbeat rule still fails the job
+    except (AttributeError, OSError):  # not Linux: the stale-heartbeat rule still re-queues the job
         pass
 
 
 def _watch(child: subprocess.Popen, job_id: int) -> bool:
-    """Beat while the child runs; stop it and return True if a cancel arrives."""
+    """Beat while the child runs (and look for other workers' dead jobs); stop it and return True if a
+    cancel arrives or the job is no longer this worker's."""
+    me, every_s = worker_name(), get_settings().job_heartbeat_seconds
     while True:
         try:
-            child.wait(timeout=HEARTBEAT_S)
+            child.wait(timeout=every_s)
             return False
         except subprocess.TimeoutExpired:
             pass
-        if heartbeat(job_id):
+        if heartbeat(job_id, me):
             _stop(child)
             return True
+        recover_dead_jobs(me)
+
+
+def _still_mine(job: TrainingJob) -> bool:
+    """True while `job` runs under the worker that claimed it."""
+    with session_scope() as session:
+        row = session.get(TrainingJob, job.id)
+        return row.status is JobStatus.running and row.worker == job.worker
 
 
 def _stop(child: subprocess.Popen) -> None:
@@ -119,6 +178,8 @@ def ensure_worker() -> int:
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
+    except PermissionError:  # another account's process: it exists
+        pass
     except OSError:
         return False
     status = Path(f"/proc/{pid}/status")

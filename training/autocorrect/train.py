@@ -12,7 +12,7 @@ import torch
 
 from core.autocorrect.builder import build_autocorrect, read_checkpoint
 from core.autocorrect.config import FAMILY, AutoCorrectConfig, get_config
-from core.autocorrect.dataset import Batch, TrainingTiles, tiles_from_arrays
+from core.autocorrect.dataset import Batch, Layout, TrainingTiles, tiles_from_arrays
 from core.autocorrect.losses import (consistency_loss, joint_loss, loss_unit_px, rescale,
                                      self_supervised_loss, window_to_loss_scale)
 from core.autocorrect.se2 import params_to_matrices, shift_frame
@@ -22,6 +22,7 @@ from training.autocorrect.options import AutoCorrectTrainOptions
 from training.distributed import (DistInfo, init_distributed, mean_over_ranks, past_deadline, rank_slice,
                                   relaunch_under_torchrun, shutdown, wrap_model, write_record)
 from training.progress import JobProgress
+from training.resume import ResumableRun, restore_training_state, training_state
 
 LOSSES = ("self", "consistency", "joint")
 
@@ -81,19 +82,22 @@ def train(options: AutoCorrectTrainOptions) -> dict:
     """`train autocorrect`: train on options.data, save the checkpoint and its record; returns the record."""
     record = relaunch_under_torchrun(FAMILY, options)
     if record is None:
-        record = run_training(options, progress=lambda line: print(line, file=sys.stderr, flush=True))
+        record = run_training(options, progress=lambda line: print(line, file=sys.stderr, flush=True),
+                              resume=ResumableRun.for_training(FAMILY, options))
         if record["rank"] == 0:
             write_record(record, options.out)
     return record
 
 
 def run_training(options: AutoCorrectTrainOptions, progress=print, loaded: tuple[str, list] | None = None,
-                 every: tuple[int, Callable[[int, torch.nn.Module], None]] | None = None) -> dict:
+                 every: tuple[int, Callable[[int, torch.nn.Module], None]] | None = None,
+                 resume: ResumableRun | None = None) -> dict:
     """Train, save the checkpoint (+ JSON config) on rank 0 and return the run's record.
 
     `loaded` is (kind, tiles) already in memory (anything with .image, .shapes, .verified), read
     from options.data when None. `every` = (n, hook) calls hook(step, network) every n steps on the
-    main process (the network in train mode; the hook must not change it).
+    main process (the network in train mode; the hook must not change it). `resume` keeps a
+    resumable state every few minutes and goes on from the one it finds (None: none kept).
     """
     if options.loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}")
@@ -102,13 +106,15 @@ def run_training(options: AutoCorrectTrainOptions, progress=print, loaded: tuple
     device = resolve_device(options.device)
     info = init_distributed(device)
     try:
-        return _train(options, progress, device, info, loaded, every)
+        return _train(options, progress, device, info, loaded, every, resume)
     finally:
         shutdown(info)
 
 
 def _train(options: AutoCorrectTrainOptions, progress, device: torch.device, info: DistInfo,
-           loaded: tuple[str, list] | None, every: tuple[int, Callable] | None = None) -> dict:
+           loaded: tuple[str, list] | None, every: tuple[int, Callable] | None = None,
+           resume: ResumableRun | None = None) -> dict:
+    resume = resume or ResumableRun.inactive()
     torch.manual_seed(options.seed)  # same seed on every rank: same start, same global batches
     rng = np.random.default_rng(options.seed)
     share = rank_slice(options.batch_size, info)
@@ -144,10 +150,15 @@ def _train(options: AutoCorrectTrainOptions, progress, device: torch.device, inf
     # thesis: Adam, lr divided by 10 when the error plateaus; here at 75% of a fixed budget
     schedule = torch.optim.lr_scheduler.MultiStepLR(optimiser, [int(0.75 * steps)], 0.1)
     views = 1 if options.loss == "self" else 2
-    losses, start = [], time.time()
+    losses, start, first = [], time.time(), 0
     reporter = JobProgress.from_env() if info.is_main else None
     net = model.module if info.enabled else model
-    for step in range(steps):
+    parts = {"model": net, "optimiser": optimiser, "schedule": schedule}
+    if (saved := resume.load()) is not None:
+        first = restore_training_state(saved, parts, rng)
+        losses, start = list(saved["losses"]), start - saved["elapsed_s"]
+        data.layouts = _layouts_from(saved["extra"]["layouts"])
+    for step in range(first, steps):
         if past_deadline(time.time() - start, options.max_minutes, info, device):
             break
         if options.model_memory and step % options.model_memory == 0:
@@ -166,6 +177,9 @@ def _train(options: AutoCorrectTrainOptions, progress, device: torch.device, inf
                 progress(f"step {step + 1}/{steps} loss {np.mean(losses[-25:]):.5f} ({time.time() - start:.0f}s)")
         if every and info.is_main and (step + 1) % every[0] == 0:
             every[1](step + 1, net)
+        if resume.due():
+            resume.save(training_state(step + 1, parts, rng, losses, time.time() - start,
+                                       layouts=_layouts_to(data.layouts)))
     record = {"data": str(options.data), "kind": kind, "loss": options.loss, "steps": len(losses),
               "batch_size": options.batch_size, "processes": info.world_size, "rank": info.rank, "lr": options.lr,
               "seed": options.seed, "init": str(options.init) if options.init else None,
@@ -178,4 +192,21 @@ def _train(options: AutoCorrectTrainOptions, progress, device: torch.device, inf
     if info.is_main:
         save_checkpoint(options.out, {k: v.cpu() for k, v in net.state_dict().items()},
                         checkpoint_meta(FAMILY, config.to_dict(), {k: v for k, v in record.items() if k != "losses"}))
+    resume.finish()
     return record
+
+
+def _layouts_to(layouts: list[list[Layout]] | None) -> list | None:
+    """The model-memory layouts as tensors (what a weights-only state file holds)."""
+    if layouts is None:
+        return None
+    return [[{"noisy": [torch.from_numpy(np.asarray(g)) for g in layout.noisy],
+              "corrected": [torch.from_numpy(np.asarray(g)) for g in layout.corrected],
+              "rank": torch.from_numpy(np.asarray(layout.rank))} for layout in tile] for tile in layouts]
+
+
+def _layouts_from(saved: list | None) -> list[list[Layout]] | None:
+    if saved is None:
+        return None
+    return [[Layout([g.numpy() for g in layout["noisy"]], [g.numpy() for g in layout["corrected"]],
+                    layout["rank"].numpy()) for layout in tile] for tile in saved]

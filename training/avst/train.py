@@ -25,6 +25,7 @@ from training.avst.options import AVSTTrainOptions
 from training.distributed import (DistInfo, init_distributed, mean_over_ranks, past_deadline, rank_slice,
                                   relaunch_under_torchrun, shutdown, wrap_model, write_record)
 from training.progress import JobProgress
+from training.resume import ResumableRun, restore_training_state, set_rng_states, training_state
 
 
 # gradient-norm clipping: short CPU runs with small same-video batches spike
@@ -65,7 +66,8 @@ def train(options: AVSTTrainOptions) -> dict:
         return record
     if options.threads:
         torch.set_num_threads(options.threads)
-    record = train_avst(options, log=lambda line: print(line, file=sys.stderr, flush=True))
+    record = train_avst(options, log=lambda line: print(line, file=sys.stderr, flush=True),
+                        resume=ResumableRun.for_training(FAMILY, options))
     if options.loss_log:
         Path(options.loss_log).write_text(json.dumps(record, indent=1))
     if os.environ.get("RANK", "0") == "0":
@@ -128,17 +130,18 @@ def initial_model(options: AVSTTrainOptions) -> tuple[nn.Module, AVSTConfig]:
     return load_avst(state, config), config
 
 
-def train_avst(options: AVSTTrainOptions, log=print) -> dict:
-    """Train, save the checkpoint at options.out (rank 0) and return the run's record (losses, timings)."""
+def train_avst(options: AVSTTrainOptions, log=print, resume: ResumableRun | None = None) -> dict:
+    """Train, save the checkpoint at options.out (rank 0) and return the run's record (losses, timings);
+    `resume` keeps a resumable state every few minutes and goes on from the one it finds (None: none kept)."""
     device = resolve_device(options.device)
     info = init_distributed(device)
     try:
-        return _train(options, device, info, log)
+        return _train(options, device, info, log, resume or ResumableRun.inactive())
     finally:
         shutdown(info)
 
 
-def _train(options: AVSTTrainOptions, device: torch.device, info: DistInfo, log) -> dict:
+def _train(options: AVSTTrainOptions, device: torch.device, info: DistInfo, log, resume: ResumableRun) -> dict:
     torch.manual_seed(options.seed)  # same seed on every rank: same start, same global batches
     rng = np.random.default_rng(options.seed)
     started = time.perf_counter()
@@ -149,15 +152,31 @@ def _train(options: AVSTTrainOptions, device: torch.device, info: DistInfo, log)
     scorer = wrap_model(CurriculumLoss(model.to(device).train()), info, device,
                         find_unused_parameters=schedule.stage0_epochs > 0)  # stage 0 leaves the Transformer out
     optimiser = torch.optim.Adam(model.parameters(), lr=options.lr)
-    losses, step = [], 0
+    losses, step, first_epoch, done = [], 0, 0, 0
     reporter = JobProgress.from_env() if info.is_main else None
+    parts = {"model": model, "optimiser": optimiser}
+    if (saved := resume.load()) is not None:
+        step = restore_training_state(saved, parts, None)
+        losses, started = list(saved["losses"]), started - saved["elapsed_s"]
+        first_epoch, done = saved["extra"]["epoch"], saved["extra"]["epoch_steps"]
+        rng.bit_generator.state = saved["extra"]["epoch_rng"]
 
     def save() -> dict:
         return _save(options, model, model_config, schedule, clips, step, info, started)
 
-    for epoch in range(schedule.epochs):
-        epoch_losses = []
-        for stage, groups in curriculum_batches(clips, schedule, epoch, rng):
+    for epoch in range(first_epoch, schedule.epochs):
+        epoch_losses, epoch_rng = [], rng.bit_generator.state
+        if done:  # resumed mid-epoch: this epoch's losses so far
+            epoch_losses = [row["loss"] for row in losses if row["epoch"] == epoch]
+        for position, (stage, groups) in enumerate(curriculum_batches(clips, schedule, epoch, rng)):
+            if position < done:
+                # the saved run trained on these draws: drawing them again brings the numpy generator to
+                # where it was at the save; torch's generators come back as saved
+                if position == done - 1:
+                    set_rng_states(saved["rng"])
+                continue
+            if options.max_steps is not None and step >= options.max_steps:
+                break  # resumed from a state saved after the last step
             _set_lr(optimiser, options, step)
             value = _step(scorer, optimiser, stage, groups[share], device, info)
             epoch_losses.append(value)
@@ -165,15 +184,21 @@ def _train(options: AVSTTrainOptions, device: torch.device, info: DistInfo, log)
             step += 1
             if reporter:
                 reporter.update(step, options.max_steps or 0, value)
+            if resume.due():
+                resume.save(training_state(step, parts, None, losses, time.perf_counter() - started, epoch=epoch,
+                                           epoch_steps=position + 1, epoch_rng=epoch_rng))
             if _out_of_budget(options, step, started, info, device):
                 break
+        done = 0
         if epoch_losses and info.is_main:
             log(f"epoch {epoch} stage {stage}: loss {np.mean(epoch_losses):.4f} ({len(epoch_losses)} steps, "
                 f"{time.perf_counter() - started:.0f} s)")
             save()
         if _out_of_budget(options, step, started, info, device):
             break
-    return save() | {"losses": losses}
+    record = save() | {"losses": losses}
+    resume.finish()
+    return record
 
 
 def _save(options: AVSTTrainOptions, model: nn.Module, model_config: AVSTConfig, schedule: Schedule,

@@ -22,6 +22,7 @@ from training.distributed import (DistInfo, gathered_rows, init_distributed, mea
                                   rank_slice, relaunch_under_torchrun, shutdown, wrap_model, write_record)
 from training.localizer.options import PEOPLE_BOXES, LocalizerTrainOptions
 from training.progress import JobProgress
+from training.resume import ResumableRun, restore_training_state, training_state
 
 Progress = Callable[[int, int, float], None] | None
 
@@ -76,7 +77,9 @@ def train(options: LocalizerTrainOptions) -> dict:
     clips = load_clip_set(options.data, config.network.image_size, config.audio, limit=options.limit)
     oracle_file = options.oracle_boxes or Path(options.data) / PEOPLE_BOXES
     oracle = read_annotations(oracle_file) if options.oracle_boxes or oracle_file.is_file() else None
-    result = train_localizer(config, clips, options, oracle, progress=_print_progress, init_state=init_state)
+    resume = ResumableRun.for_training(FAMILY, options)
+    result = train_localizer(config, clips, options, oracle, progress=_print_progress, init_state=init_state,
+                             resume=resume)
     record = {"steps": result.steps, "clips": len(clips), "oracle_clips": result.oracle_clips,
               "processes": result.processes, "first_loss": result.losses[0], "final_loss": result.losses[-1],
               "samples_per_second": round(result.samples_per_second, 2), "losses": result.losses}
@@ -88,6 +91,7 @@ def train(options: LocalizerTrainOptions) -> dict:
         save_checkpoint(options.out, state, checkpoint_meta(FAMILY, config.to_dict(), {
             **settings, **{k: v for k, v in record.items() if k != "losses"}}))
         write_record(record, options.out)
+    resume.finish()  # the checkpoint is written: nothing left to resume
     return record
 
 
@@ -112,22 +116,25 @@ def _print_progress(step: int, total: int, loss: float) -> None:
 
 def train_localizer(config: LocalizerConfig, clips: ClipSet, options: LocalizerTrainOptions,
                     oracle: dict[str, Annotations] | None = None, progress: Progress = None,
-                    init_state: dict | None = None) -> TrainResult:
+                    init_state: dict | None = None, resume: ResumableRun | None = None) -> TrainResult:
     """Train a localizer on decoded clips (from `init_state` weights if given, else fresh);
     `oracle` maps clip keys to people's boxes (one list per person). Under torchrun each process takes its share of
-    every global batch and the similarity maps span the whole batch (gathered embeddings)."""
+    every global batch and the similarity maps span the whole batch (gathered embeddings). `resume` keeps a
+    resumable state every few minutes and goes on from the one it finds (None: none kept)."""
     if len(clips) < 2:
         raise ValueError("training needs at least 2 clips")
     device = resolve_device(options.device)
     info = init_distributed(device)
     try:
-        return _train(config, clips, options, oracle, progress, init_state, device, info)
+        return _train(config, clips, options, oracle, progress, init_state, device, info,
+                      resume or ResumableRun.inactive())
     finally:
         shutdown(info)
 
 
 def _train(config: LocalizerConfig, clips: ClipSet, options: LocalizerTrainOptions, oracle: dict[str, Annotations] | None,
-           progress: Progress, init_state: dict | None, device: torch.device, info: DistInfo) -> TrainResult:
+           progress: Progress, init_state: dict | None, device: torch.device, info: DistInfo,
+           resume: ResumableRun) -> TrainResult:
     torch.manual_seed(options.seed)  # same seed on every process: same start, same global batches
     rng = np.random.default_rng(options.seed)
     model = build_localizer(config, options.visual_weights)
@@ -148,8 +155,16 @@ def _train(config: LocalizerConfig, clips: ClipSet, options: LocalizerTrainOptio
     warmup_loss = replace(config.loss, variant="positives-only")
     seen, started = 0, time.perf_counter()
     reporter = JobProgress.from_env() if info.is_main else None
+    parts = {"model": model, "optimiser": optimiser}
+    rest = None  # the current epoch's batches not yet trained on, when resumed mid-epoch
+    if (saved := resume.load()) is not None:
+        result.steps = restore_training_state(saved, parts, rng)
+        result.losses, started = list(saved["losses"]), started - saved["elapsed_s"]
+        seen, rest = saved["extra"]["seen"], [np.asarray(index) for index in saved["extra"]["epoch_rest"]]
     while result.steps < total:
-        for index in _batches(len(clips), options.batch_size, rng):
+        epoch = rest if rest is not None else _batches(len(clips), options.batch_size, rng)
+        rest = None
+        for position, index in enumerate(epoch):
             if result.steps >= total or past_deadline(time.perf_counter() - started, options.max_minutes, info,
                                                       device):
                 total = result.steps
@@ -176,6 +191,9 @@ def _train(config: LocalizerConfig, clips: ClipSet, options: LocalizerTrainOptio
                 reporter.update(result.steps, total, result.losses[-1])
             if progress and info.is_main:
                 progress(result.steps, total, result.losses[-1])
+            if resume.due():
+                resume.save(training_state(result.steps, parts, rng, result.losses, time.perf_counter() - started,
+                                           seen=seen, epoch_rest=[b.tolist() for b in epoch[position + 1:]]))
     result.samples_per_second = seen / max(time.perf_counter() - started, 1e-9)
     model.eval()
     return result
