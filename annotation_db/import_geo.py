@@ -18,7 +18,8 @@ from sqlmodel import Session, select
 from annotation_db.models import Instance, Raster
 from annotation_db.projects import check_project_name, ensure_project, existing_project
 from annotation_db.reports import ImportPlan, ImportReport, Progress, insert_rows, planned, reading, row_values
-from annotation_db.work_units import UNIT_MAX_INSTANCES, source_name, split_units, unit_name
+from annotation_db.work_units import source_name, split_units, unit_name
+from core.config import get_settings
 from core.errors import InputError
 from core.geodata import RasterMeta, find_rasters, geometry_problem, read_raster_meta, read_vectors
 
@@ -29,7 +30,7 @@ def plan_geo(project: str, kind: str, rasters: str | Path, annotations: str | Pa
     """Read and check rasters and annotations (no write transaction); the plan adds the new rasters
     and the annotations that fall on them, a raster with more than `unit_size` annotations (default:
     the setting GEO_UNIT_MAX_INSTANCES) as several work units."""
-    unit_size = unit_size or UNIT_MAX_INSTANCES
+    unit_size = unit_size or get_settings().geo_unit_max_instances
     report = ImportReport(project=project, source=str(annotations))
     with reading(session) as reader:
         existing = existing_project(reader, project, kind)

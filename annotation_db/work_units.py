@@ -12,7 +12,6 @@ import re
 import numpy as np
 
 UNIT_SUFFIX = re.compile(r"#u\d{3,}$")
-UNIT_MAX_INSTANCES = 300  # a unit a person reviews in one sitting (moves to core/config.py)
 
 
 def unit_name(raster_name: str, index: int) -> str:

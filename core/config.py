@@ -28,6 +28,8 @@ class Settings:
     lease_minutes: int = field(default_factory=lambda: _env("LEASE_MINUTES", 30, int))
     # a page view holds its item this long (renewed on each rerun) until the first save starts the lease
     view_lease_minutes: float = field(default_factory=lambda: _env("VIEW_LEASE_MINUTES", 2, float))
+    # a geo raster with more annotations than this is imported as several work units (one lease each)
+    geo_unit_max_instances: int = field(default_factory=lambda: _env("GEO_UNIT_MAX_INSTANCES", 300, int))
     sqlite_busy_timeout_ms: int = field(default_factory=lambda: _env("SQLITE_BUSY_TIMEOUT_MS", 15000, int))
     demo_seed: int = field(default_factory=lambda: _env("DEMO_SEED", 7, int))
     # share of each project's verified items kept for evaluation and never trained on
