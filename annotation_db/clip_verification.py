@@ -1,8 +1,11 @@
 """VGG-Sound curation stage 4 (thesis 4.3.4): per-class samples, Yes / No / Not sure, class report.
 
 A fixed sample of clips per class (20 by default) is watched and heard; a class is kept when at
-least half of its sample is confirmed. The thesis says "classes with at least 50% correct are
-kept" and does not say how LISA's "Not sure" (5.B.1) counts; here Not sure counts as not
+least half of its sample is confirmed. Clips a researcher sent from the curation page (the ones the
+automatic filter is least sure about) are asked about too, before the sample; they are not part of
+the random sample, so they do not bias the class decision: the class report counts the sample only.
+
+The thesis says "classes with at least 50% correct are kept" and does not say how LISA's "Not sure" (5.B.1) counts; here Not sure counts as not
 confirmed, i.e. it stays in the denominator (share = Yes / answered), unless
 `VerificationConfig.not_sure_in_denominator` is False (share = Yes / (Yes + No)).
 """
@@ -21,8 +24,8 @@ from sqlmodel import Session, select
 
 from annotation_db.assignment import ClipInfo, complete_assignment, hold_lease, next_assignment
 from annotation_db.engine import session_scope
-from annotation_db.models import (Answer, Assignment, Clip, Project, ProjectKind, User, Verdict,
-                                  VerdictKind, as_utc)
+from annotation_db.models import (Answer, Assignment, Clip, CurationDecision, Project, ProjectKind, User,
+                                  Verdict, VerdictKind, as_utc)
 from annotation_db.verdicts import VerdictError, record_verdict
 
 KEPT, DROPPED, UNDECIDED = "kept", "dropped", "undecided"
@@ -119,7 +122,8 @@ def sample_ids(session: Session, project_id: int, label: str | None = None,
 def next_clip(session: Session, project_id: int, user_id: int, label: str | None = None,
               config: VerificationConfig = DEFAULT_CONFIG, now: datetime | None = None
               ) -> Clip | None:
-    """The sampled clip leased to this user next (their open lease first), or None when done.
+    """The clip leased to this user next, or None when done: their open lease, else a requested clip
+    (sent from the curation page), else a sampled one.
 
     Skips clips the user already answered; others' live leases are respected. Call inside
     `session_scope(immediate=True)`.
@@ -128,9 +132,27 @@ def next_clip(session: Session, project_id: int, user_id: int, label: str | None
     answered = set(session.exec(select(Verdict.clip_id).where(
         Verdict.project_id == project_id, Verdict.kind == VerdictKind.clip,
         Verdict.user_id == user_id)))
-    among = sample_ids(session, project_id, label, config) - answered
-    assignment = next_assignment(session, project, user, now=now, among=among)
+    requested = requested_ids(session, project_id, label) - answered
+    among = (sample_ids(session, project_id, label, config) | requested) - answered
+    assignment = None
+    if requested:  # requested clips first; a clip the user is already on stays theirs
+        holding = {lease.clip_id for lease in session.exec(select(Assignment).where(
+            Assignment.project_id == project_id, Assignment.user_id == user_id,
+            Assignment.completed_at.is_(None), Assignment.released_at.is_(None)))}
+        assignment = next_assignment(session, project, user, now=now, among=requested | (holding & among))
+    if assignment is None:
+        assignment = next_assignment(session, project, user, now=now, among=among)
     return session.get(Clip, assignment.clip_id) if assignment else None
+
+
+def requested_ids(session: Session, project_id: int, label: str | None = None) -> set[int]:
+    """Ids of the clips sent to clip verification from a curation (labelled, with media), of one class or all."""
+    query = select(CurationDecision.clip_id).join(Clip, Clip.id == CurationDecision.clip_id).where(
+        CurationDecision.project_id == project_id, CurationDecision.requested_at.is_not(None),
+        Clip.label.is_not(None), Clip.media_path.is_not(None))
+    if label is not None:
+        query = query.where(Clip.label == label)
+    return set(session.exec(query.distinct()))
 
 
 def get_clip(session: Session, project_id: int, clip_id: int) -> Clip:
@@ -215,8 +237,9 @@ def _latest_clip_verdicts(session: Session, project_id: int) -> list[tuple[Verdi
 
 def scope_progress(session: Session, project_id: int, user_id: int, label: str | None = None,
                    config: VerificationConfig = DEFAULT_CONFIG) -> ScopeProgress:
-    """Sampled clips of one class (or all), how many have an answer, how many are this user's."""
-    ids = sample_ids(session, project_id, label, config)
+    """Clips to ask about of one class (or all): the sample and the requested clips; how many have an
+    answer, how many are this user's."""
+    ids = sample_ids(session, project_id, label, config) | requested_ids(session, project_id, label)
     latest = _latest_clip_verdicts(session, project_id)
     answered = {v.clip_id for v, _ in latest if v.clip_id in ids}
     mine = {v.clip_id for v, _ in latest if v.clip_id in ids and v.user_id == user_id}

@@ -115,6 +115,7 @@ class JobKind(str, enum.Enum):
     evaluate = "evaluate"
     predict = "predict"
     adapt = "adapt"  # self-supervised training on a project's own labels, kept only if its self-check improves
+    curate = "curate"  # VGG-Sound curation stages 3 and 4 on a clip-verification project's clips
 
 
 class User(SQLModel, table=True):
@@ -343,6 +344,29 @@ class TrainingJob(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: Optional[datetime] = None
     finished_at: Optional[datetime] = None
+
+
+class CurationDecision(SQLModel, table=True):
+    """What one curate job decided for one clip, with the scores and model versions behind it.
+
+    A researcher may ask annotators about a decided clip (requested_at): clip verification then
+    serves it before the random sample.
+    """
+
+    __tablename__ = "curation_decisions"
+    __table_args__ = (UniqueConstraint("job_id", "clip_id"),
+                      Index("ix_curation_decisions_requested", "project_id", "requested_at"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="training_jobs.id", index=True)
+    project_id: int = Field(foreign_key="projects.id")
+    clip_id: int = Field(foreign_key="clips.id", index=True)
+    decided_by: str  # stage3 | easy | hard | final | duplicate | rejected
+    kept: bool
+    # the curation's per-clip record: stage-3 scores and rule, two-fold predictions, retrieval, final, duplicate
+    record: Optional[dict] = _json_column()
+    requested_by: Optional[int] = Field(default=None, foreign_key="users.id")
+    requested_at: Optional[datetime] = None
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 # ---- the review queue's ranks follow the proposals, however they are written ----

@@ -66,7 +66,7 @@ def test_near_duplicates_within_a_class_keep_the_first():
 
 
 def test_curation_report_tables_histograms_and_doubtful_clips():
-    from training.audioclass.curation_report import class_table, label_probability_histogram, least_sure
+    from core.audioclass.curation_report import class_table, label_probability_histogram, least_sure
 
     def clip(key, label, kept, decided_by, rank, prob, tops):
         return {"key": key, "label": label, "kept": kept, "decided_by": decided_by,

@@ -35,6 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
         if family.adapt is not None:
             add_options(adapt.add_parser(name, help=f"adapt {name} to a folder's own labels (no truth read)"),
                         family.adapt_options)
+    sub = predict.add_parser("audio-verification", help="speech / music / other probabilities of one file "
+                                                        "(stage 3 of VGG-Sound curation)")
+    sub.add_argument("--clip", required=True, help="a wav, mp3 or any video with sound")
+    sub.add_argument("--checkpoint", help="speech / music / other checkpoint (default: the bundled "
+                                          "audioclass-verifier)")
+    sub.add_argument("--device", help="cpu or cuda (default: cuda when there is one)")
+    sub.add_argument("--json", action="store_true", help="print one JSON object")
     _add_job_commands(actions)
     from training.audioclass.options import CurateOptions
 
@@ -131,6 +138,12 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    if args.model == "audio-verification":
+        from training.audioclass.predict import predict_verification
+
+        result = predict_verification(args.clip, args.checkpoint, args.device)
+        print(json.dumps(result) if args.json else _as_text(result))
+        return 0
     family = get_family(args.model)
     options = from_namespace(PredictOptions, args)
     if (options.project is None) == (options.clip is None):

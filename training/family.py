@@ -71,6 +71,9 @@ class ModelFamily:
     # adapt_data(session, project_id, out_dir) -> the folder adapt and self_check read for a project
     # (default: the verdict training set's train folder)
     adapt_data: Callable[..., Path] | None = None
+    # curate(job_id, project_id, params, work_dir) -> job metrics: VGG-Sound curation stages 3-4 (4.3.3-4.3.4) of a
+    # clip-verification project, each clip's decision stored
+    curate: Callable[..., dict] | None = None
     example_params: Mapping[str, dict] = field(default_factory=dict)  # job kind -> params shown on the Jobs page
 
     def bundled_for(self, kind: str | None = None) -> Path:

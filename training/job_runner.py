@@ -8,7 +8,8 @@ Two retrain params are the runner's own: "from_scratch" (the project's first mod
 init) and "ignore_verdicts" (the control: the same set and steps without the verdicts' labels).
 "eval" holds eval options for the scoring and "benchmark" sizes the synthetic benchmark. An adapt job
 trains on the project's own labels only and makes the child active only when its self-check beats
-the parent's.
+the parent's. A curate job (audio classifier, clip-verification projects) runs VGG-Sound curation
+stages 3 and 4 on the project's clips and stores each clip's decision.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def run_job(job_id: int) -> int:
         _evaluate(job_id, family, project_name, params)
     elif kind is JobKind.adapt:
         _adapt(job_id, family, project_name, params)
+    elif kind is JobKind.curate:
+        _curate(job_id, family, project_name, params)
     else:
         _predict(job_id, family, project_name, params)
     return 0
@@ -157,6 +160,17 @@ def _adapt(job_id: int, family: ModelFamily, project_name: str | None, params: d
         print(f"registered {family.name} version {version.version} (id {version.id}); self-check parent "
               f"{scores['parent']:.3f}, child {scores['child']:.3f}: "
               f"{'activated (predict job queued)' if metrics['activated'] else 'not activated'}", flush=True)
+
+
+def _curate(job_id: int, family: ModelFamily, project_name: str | None, params: dict) -> None:
+    """VGG-Sound curation stages 3 and 4 on a clip-verification project's clips; decisions stored per clip."""
+    if family.curate is None or project_name is None:
+        raise ValueError(f"a curate job needs a project and a family that curates ({family.name} does not)")
+    with session_scope() as session:
+        project_id = get_project(session, project_name).id
+    metric = family.curate(job_id, project_id, params, _work_dir(job_id))
+    print(f"curated {project_name}: {json.dumps(metric['counts'])}; seconds {json.dumps(metric['seconds'])}",
+          flush=True)
 
 
 def _predict(job_id: int, family: ModelFamily, project: str | None, params: dict) -> None:

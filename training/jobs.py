@@ -33,6 +33,9 @@ def submit_job(session: Session, user: User, model: str, kind: JobKind | str,
     if JobKind(kind) is JobKind.adapt and (family.adapt is None or project is None):
         raise ValueError(f"an adapt job needs a project and a family that adapts ({model} does not)"
                          if family.adapt is None else "an adapt job needs a project")
+    if JobKind(kind) is JobKind.curate and (family.curate is None or project is None):
+        raise ValueError(f"a curate job needs a project and a family that curates ({model} does not)"
+                         if family.curate is None else "a curate job needs a project")
     job = TrainingJob(kind=JobKind(kind), model=model, project_id=project.id if project else None,
                       params=params or {}, launched_by=user.id)
     session.add(job)

@@ -32,6 +32,7 @@ PAGES = (
     PageSpec("pages/clip_verification.py", "Clip verification", ":material/task_alt:", "Work"),
     PageSpec("pages/localization_agreement.py", "Box agreement", ":material/join_inner:",
              "Research", RESEARCHERS),
+    PageSpec("pages/curation.py", "Curation", ":material/filter_alt:", "Research", RESEARCHERS),
     PageSpec("pages/jobs.py", "Jobs & models", ":material/model_training:", "Research",
              RESEARCHERS),
     PageSpec("pages/data.py", "Import & export", ":material/upload_file:", "Data", RESEARCHERS),

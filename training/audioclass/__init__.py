@@ -17,7 +17,8 @@ FAMILY = ModelFamily(
     build_training_set=lazy("training.audioclass.verdict_data:build_training_set"),
     ignore_verdicts=lazy("training.audioclass.verdict_data:ignore_verdicts"),
     make_benchmark=lazy("training.audioclass.evaluate:make_benchmark"),
-    example_params={"train": {"epochs": 4}, "evaluate": {}},
+    curate=lazy("training.audioclass.curate_job:run_curate_job"),
+    example_params={"train": {"epochs": 4}, "evaluate": {}, "curate": {"epochs": 8}},
 )
 
 VERIFIER = "audioclass-verifier"  # bundled speech / music / other classifier of stage 3 (4.3.3)

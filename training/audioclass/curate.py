@@ -113,12 +113,19 @@ def curate(options: CurateOptions, progress: Progress = None) -> dict:
     started = time.perf_counter()
     survivors = np.flatnonzero(passed)
     labels = [clips.labels[i] for i in survivors]
+    if len(survivors) < 2:
+        raise ValueError(f"stage 4 needs at least 2 clips: {len(survivors)} of {n} passed stage 3; "
+                         "check the stage-3 rules")
     classes = tuple(sorted(set(labels)))
     config = named_config(options.config, classes)
     targets, _ = class_indices(labels, classes)
     specs = spectrograms(clips.waveforms[survivors], config.audio)
     settings = FitSettings(options.epochs, options.batch_size, options.lr, options.seed, device=options.device)
     plan = two_fold_plan(labels, repetitions=2, seed=options.seed)
+    if any(len(fold.train) == 0 or len(fold.predict) == 0 for fold in plan):
+        raise ValueError(f"stage 4 needs clips in both random halves: {len(survivors)} of {n} clip(s) passed "
+                         f"stage 3 ({', '.join(f'{c} {labels.count(c)}' for c in classes) or 'none'}); "
+                         "check the stage-3 rules")
     predictions, fold_records = [], {}
     for k, fold in enumerate(plan):
         fit = fit_classifier(config, specs[fold.train], targets[fold.train],

@@ -106,3 +106,16 @@ def predict_clip(options: PredictOptions, verifier: Path | None = None) -> dict:
     return {**{name: round(p, 4) for name, p in scores.items()}, "clip": str(path),
             "verifier_version": verifier.model_version, "model_version": predictor.model_version,
             "top_classes": [[name, round(p, 4)] for name, p in top]}
+
+
+def predict_verification(clip: str | Path, checkpoint: str | Path | None = None, device: str | None = None) -> dict:
+    """`predict audio-verification --clip FILE`: the stage-3 classifier's {"speech", "music", "other"}
+    probabilities of one wav / mp3 / video (the whole file), its model version, and `confident` (the top
+    sound has at least CONFIDENT_PROBABILITY)."""
+    path = Path(clip)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    verifier = load_verifier(checkpoint, device)
+    scores = verifier.predict_file(path)
+    return {**{name: round(p, 4) for name, p in scores.items()}, "model_version": verifier.model_version,
+            "confident": max(scores.values()) >= CONFIDENT_PROBABILITY, "clip": str(path)}

@@ -14,24 +14,19 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from annotation_db.curation import vggsound_row
 from annotation_db.models import Answer, Clip, VerdictKind
 from annotation_db.verdicts import latest_verdicts
 from core.synthetic.localization import write_labels_csv
-from core.vggsound import parse_clip_key, read_labels_csv
+from core.vggsound import read_labels_csv
 from training.holdout import is_held_out
 from training.verdict_sets import VerdictTrainingSet
 
 LEFT_OUT = "left_out.csv"  # clips a No left out, with their labels (a control puts them back)
 
 
-def _row(clip: Clip) -> tuple[str, int, str, str]:
-    """(youtube_id, start, label, split) of a clip; a key that is not VGG-Sound's becomes <key>_000000."""
-    parsed = parse_clip_key(clip.key)
-    youtube_id, start = parsed if parsed else (clip.key, 0)
-    return youtube_id, start, clip.label or "", clip.split or "train"
-
-
-def _link(source: Path, folder: Path, row: tuple[str, int, str, str]) -> None:
+def link_media(source: Path, folder: Path, row: tuple[str, int, str, str]) -> None:
+    """Hard-link (else copy) a clip's media into folder as <youtube_id>_<start, 6 digits><suffix>."""
     target = folder / f"{row[0]}_{row[1]:06d}{source.suffix}"
     try:
         os.link(source, target)
@@ -57,16 +52,16 @@ def build_training_set(session: Session, project_id: int, out_dir: Path) -> Verd
         if not clip.media_path or not Path(clip.media_path).is_file():
             counts["no_media"] += 1
             continue
-        verdict, row = answers.get(clip.id), _row(clip)
+        verdict, row = answers.get(clip.id), vggsound_row(clip)
         answer = None if verdict is None else verdict.answer
         if answer is Answer.no:
             counts["left_out"] += 1
             verdict_ids.append(verdict.id)
             left_rows.append(row)
-            _link(Path(clip.media_path), train_dir / "clips", row)
+            link_media(Path(clip.media_path), train_dir / "clips", row)
             continue
         held = answer is Answer.yes and is_held_out(project_id, f"clip:{clip.id}")
-        _link(Path(clip.media_path), (heldout_dir if held else train_dir) / "clips", row)
+        link_media(Path(clip.media_path), (heldout_dir if held else train_dir) / "clips", row)
         if held:
             counts["held_out"] += 1
             heldout_rows.append(row)
