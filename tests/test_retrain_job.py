@@ -151,3 +151,24 @@ def test_first_version_from_scratch_and_the_verdict_free_control(judged_geo_proj
             imported = gpd.GeoSeries([shapely.from_wkt(instance.geometry_wkt)],
                                      crs=session.get(Raster, instance.raster_id).crs).to_crs(train.crs).iloc[0]
             assert row.geometry.equals_exact(imported, 1e-9)
+
+
+def test_a_rerun_retrain_job_trains_on_the_set_its_first_run_built(judged_sync_project):
+    from training import job_runner
+
+    family = get_family("avst")
+    with session_scope() as session:
+        project = get_project(session, judged_sync_project)
+        first, cutoff = job_runner._verdict_set(session, family, project.id, 991, control=False)
+        (first.train_dir / "marker").write_text("first run")
+        person = session.exec(select(User).where(User.name == "ann")).one()
+        for clip in session.exec(select(Clip).order_by(Clip.id)):  # people change their minds meanwhile
+            record_verdict(session, person, project, "sync", clip_id=clip.id, category="evident", in_sync=True,
+                           offset_frames=0)
+        session.flush()
+        again, cutoff_again = job_runner._verdict_set(session, family, project.id, 991, control=False)
+        fresh, fresh_cutoff = job_runner._verdict_set(session, family, project.id, 992, control=False)
+    assert (again.verdict_ids, again.counts, again.train_dir, cutoff_again) == \
+        (first.verdict_ids, first.counts, first.train_dir, cutoff)
+    assert (first.train_dir / "marker").is_file()  # read back, not built again
+    assert fresh_cutoff > cutoff and fresh.verdict_ids != first.verdict_ids  # a new job sees the new verdicts

@@ -15,7 +15,9 @@ stages 3 and 4 on the project's clips and stores each clip's decision.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict, fields
+from datetime import datetime
 from pathlib import Path
 
 from annotation_db.engine import session_scope
@@ -29,6 +31,9 @@ from training.families import get_family
 from training.jobs import record_progress
 from training.options import PredictOptions, from_params
 from training.registry import promote_version, register_version, resolve_model
+from training.verdict_sets import VerdictTrainingSet
+
+VERDICT_SET_RECORD = "verdict_set.json"  # in a retrain job's work folder: the set its first run built
 
 
 def run_job(job_id: int) -> int:
@@ -81,10 +86,7 @@ def _retrain(job_id: int, family: ModelFamily, project_name: str, params: dict) 
         project = get_project(session, project_name)
         project_id, variant = project.id, project.kind.value
         parent = None if from_scratch else resolve_model(session, project, family)
-        cutoff = utcnow()
-        data = family.build_training_set(session, project_id, _work_dir(job_id) / "data")
-        if control:
-            data = family.ignore_verdicts(session, data, project_id)
+        data, cutoff = _verdict_set(session, family, project_id, job_id, control)
     print(f"training data from verdicts up to {cutoff.isoformat()}: {data.counts} "
           f"({len(data.verdict_ids)} verdicts{'; verdicts ignored (control)' if control else ''})", flush=True)
     record_progress(job_id, metric={"training_data": data.counts})
@@ -138,7 +140,7 @@ def _adapt(job_id: int, family: ModelFamily, project_name: str | None, params: d
     with session_scope() as session:
         project = get_project(session, project_name)
         parent = resolve_model(session, project, family)
-        folder, counts = family.project_data(session, project.id, _work_dir(job_id) / "data")
+        folder, counts = family.project_data(session, project.id, _fresh_data_dir(job_id))
         bound = (project.settings or {}).get("max_shift_m")
         launcher = session.get(TrainingJob, job_id).launched_by
     takes_bound = "max_shift_m" in {f.name for f in fields(family.adapt_options)}
@@ -168,6 +170,7 @@ def _curate(job_id: int, family: ModelFamily, project_name: str | None, params: 
         raise ValueError(f"a curate job needs a project and a family that curates ({family.name} does not)")
     with session_scope() as session:
         project_id = get_project(session, project_name).id
+    _fresh_data_dir(job_id)
     metric = family.curate(job_id, project_id, params, _work_dir(job_id))
     print(f"curated {project_name}: {json.dumps(metric['counts'])}; seconds {json.dumps(metric['seconds'])}",
           flush=True)
@@ -200,6 +203,32 @@ def _checkpoint_path(family: ModelFamily, job_id: int) -> Path:
 def _work_dir(job_id: int) -> Path:
     """Where a job keeps the data it builds (kept after the job, for inspection)."""
     return get_settings().data_dir / "jobs" / f"job-{job_id}"
+
+
+def _fresh_data_dir(job_id: int) -> Path:
+    """The job's data folder, emptied first: a re-run of the job (its worker died) builds it again."""
+    folder = _work_dir(job_id) / "data"
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
+def _verdict_set(session, family: ModelFamily, project_id: int, job_id: int,
+                 control: bool) -> tuple[VerdictTrainingSet, datetime]:
+    """(training set from the project's verdicts, their cutoff): built on the job's first run and read back on
+    a re-run, so training resumed from its saved state goes on with the data it started on."""
+    record = _work_dir(job_id) / VERDICT_SET_RECORD
+    if record.is_file():
+        saved = json.loads(record.read_text(encoding="utf-8"))
+        print(f"re-run: the training set built on the first run ({record})", flush=True)
+        return VerdictTrainingSet.from_summary(saved["set"]), datetime.fromisoformat(saved["cutoff"])
+    cutoff = utcnow()
+    data = family.build_training_set(session, project_id, _fresh_data_dir(job_id))
+    if control:
+        data = family.ignore_verdicts(session, data, project_id)
+    partial = record.with_suffix(".partial")
+    partial.write_text(json.dumps({"set": data.summary(), "cutoff": cutoff.isoformat()}), encoding="utf-8")
+    partial.replace(record)
+    return data, cutoff
 
 
 def _project_id(session, name: str | None) -> int | None:

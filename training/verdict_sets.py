@@ -23,3 +23,10 @@ class VerdictTrainingSet:
             "verdict_ids": list(self.verdict_ids),
             "counts": dict(self.counts),
         }
+
+    @classmethod
+    def from_summary(cls, summary: dict) -> "VerdictTrainingSet":
+        """The set a summary() describes."""
+        heldout = summary.get("heldout_dir")
+        return cls(Path(summary["train_dir"]), None if heldout is None else Path(heldout),
+                   list(summary.get("verdict_ids", [])), dict(summary.get("counts", {})))
