@@ -123,14 +123,22 @@ def test_a_worker_taken_for_dead_stops_its_run_and_leaves_the_row_to_the_next(da
     assert "re-queued away from this worker" in (tmp_path / "job.log").read_text()
 
 
-def _wait_for(condition, timeout_s: float, what: str):
+def _wait_for(condition, timeout_s: float, what: str, job_id: int | None = None):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what}" + (_job_story(job_id) if job_id else ""))
+
+
+def _job_story(job_id: int) -> str:
+    """The job's row and log tail, so a timeout says where the run stood."""
+    row = _row(job_id)
+    log = open(row.log_path).read()[-3000:] if row.log_path and os.path.isfile(row.log_path) else "(no log)"
+    return (f"\njob {job_id}: {row.status.value}, worker {row.worker}, attempts {row.attempts}, "
+            f"error {row.error!r}\nlog tail:\n{log}")
 
 
 def _saved_step(path) -> int:
@@ -161,18 +169,21 @@ def test_a_job_whose_worker_is_killed_is_requeued_resumed_and_ends_as_an_uninter
     first = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     second = None
     try:
-        _wait_for(lambda: _row(job_id).status is JobStatus.running, 60, "the first worker's claim")
+        _wait_for(lambda: _row(job_id).status is JobStatus.running, 60, "the first worker's claim", job_id)
         second = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)  # idle beside it
-        _wait_for(lambda: _saved_step(state_file) >= 10, 60, "a resumable state at step 10")
+        _wait_for(lambda: _saved_step(state_file) >= 10 or _row(job_id).finished_at is not None, 60,
+                  "a resumable state at step 10", job_id)
+        assert _row(job_id).finished_at is None, "the job ended before its worker was killed" + _job_story(job_id)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
         killed = time.monotonic()
         saved_step = _saved_step(state_file)
         _wait_for(lambda: _row(job_id).status is not JobStatus.running or _row(job_id).attempts == 2, 30,
-                  "the second worker to notice")
+                  "the second worker to notice", job_id)
         noticed_s = time.monotonic() - killed
-        _wait_for(lambda: _row(job_id).status in (JobStatus.succeeded, JobStatus.failed), 120, "the job's end")
+        _wait_for(lambda: _row(job_id).status in (JobStatus.succeeded, JobStatus.failed), 120,
+                  "the job's end", job_id)
     finally:
         for worker in (first, second):
             if worker is not None and worker.poll() is None:
