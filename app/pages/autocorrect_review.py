@@ -5,9 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from annotation_db import geo_review as gr
+from annotation_db.progress import review_progress
 from core.config import get_settings, inside_data_dir
 from ui.flash import flash, saving, show_flashes
 from ui.geo_map import review_map
+from ui.lease import keep_view_lease
 from ui.maps import render_map
 from ui.pickers import choose_project
 from ui.session import require_user
@@ -31,11 +33,9 @@ project_name = choose_project(projects, "geo_project", "railway or buildings")
 
 
 def _progress() -> None:
-    stats = gr.project_progress(project_name)
-    done, total = stats["reviewed"], max(stats["instances"], 1)
-    st.progress(done / total, text=f"{done} of {stats['instances']} instances reviewed")
-    if stats["by_annotator"]:
-        st.caption("By annotator: " + ", ".join(f"{n}: {c}" for n, c in sorted(stats["by_annotator"].items())))
+    """n of m instances of the project reviewed by anyone, k by this user (redrawn with each verdict)."""
+    done = review_progress(project_name, user.id, "geometry")
+    st.progress(done.share, text=done.text("instances reviewed"))
 
 
 def _run_predict(raster_ids: list[int] | None = None) -> int:
@@ -120,74 +120,87 @@ def _tile() -> gr.TileItem | None:
     return gr.claim_tile(project_name, user.id)
 
 
-_progress()
+@st.fragment
+def review_panel() -> None:
+    """One tile's instances, the verdict buttons and the map; a verdict reruns only this panel."""
+    show_flashes()
+    _progress()
+    tile = _tile()
+    if tile is None:
+        st.success("No tile left to review in this project.")
+        _undo_button()
+        return
+    _tile_panel(tile)
+
+
+def _tile_panel(tile: gr.TileItem) -> None:
+    """The instance picker, verdict buttons, adjustment and map of the leased tile."""
+    only_confident = st.toggle("Only confident corrections", key="geo_only_confident",
+                               help="Hide the instances the model had no confident correction for.")
+    shown = [i for i in tile.instances if not (only_confident and i.confident is False)] or tile.instances
+    labels = {i.instance_id: f"#{i.instance_id} · {i.action.replace('_', ' ') if i.action else 'to review'}"
+              + (" · no confident correction" if i.confident is False else "")
+              + (f" · uncertainty {i.uncertainty:.1f} px" if i.uncertainty is not None else "")
+              for i in shown}
+    pending = [i.instance_id for i in shown if i.action is None]
+    unsure = sum(i.confident is False for i in tile.instances)
+    st.subheader(f"Tile {tile.name}")
+    st.caption(f"{len(pending)} of {len(shown)} instances left, confident corrections first"
+               + (f"; {unsure} without a confident correction (kept as imported)" if unsure else "")
+               + ". Red: noisy annotation, yellow: model correction, green: accepted.")
+    map_column, side = st.columns([3, 2], gap="large")
+    with side:
+        options = list(labels)
+        pick = st.session_state.get(f"geo_pick_{tile.raster_id}")
+        pick = pick if pick in labels else (pending[0] if pending else options[0])
+        selected = st.selectbox("Instance", options, format_func=labels.get, index=options.index(pick),
+                                key=f"geo_instance_{tile.raster_id}_{st.session_state.get('geo_picker', 0)}")
+        st.session_state[f"geo_pick_{tile.raster_id}"] = selected
+        item = next(i for i in tile.instances if i.instance_id == selected)
+        if item.model_version:
+            st.caption(f"Correction by {item.model_version}" + (
+                ": **no confident correction**, the annotation is shown as it was" if item.confident is False else ""))
+        columns = st.columns(2)
+        for n, (action, label, icon, key) in enumerate(ACTIONS):
+            no_correction = item.proposal_wkt is None or item.confident is False
+            columns[n % 2].button(label, key=f"geo_{action}", icon=icon, on_click=_save,
+                                  args=(tile, selected, action), disabled=action == "accepted" and no_correction,
+                                  width="stretch", shortcut=key)
+        back, forward = st.columns(2)
+        back.button("Previous", key="geo_previous", icon=":material/arrow_back:", shortcut="P", width="stretch",
+                    on_click=_move, args=(tile, options, selected, -1))
+        forward.button("Next", key="geo_next", icon=":material/arrow_forward:", shortcut="N", width="stretch",
+                       on_click=_move, args=(tile, options, selected, 1))
+        _undo_button()
+        st.caption(HOTKEYS)
+        st.markdown("**Adjust**")
+        base = st.radio("Start from", ["Model correction", "Original"], horizontal=True, key="geo_base",
+                        disabled=item.proposal_wkt is None)
+        from_correction = base == "Model correction" and item.proposal_wkt is not None
+        dx = st.number_input("Shift east (m)", -50.0, 50.0, 0.0, 0.1, key="geo_dx")
+        dy = st.number_input("Shift north (m)", -50.0, 50.0, 0.0, 0.1, key="geo_dy")
+        rot = st.number_input("Rotation (degrees, counter-clockwise)", -45.0, 45.0, 0.0, 0.5, key="geo_rot")
+        st.button("Save adjustment", key="geo_adjusted", icon=":material/tune:", on_click=_save, shortcut="S",
+                  args=(tile, selected, "adjusted"),
+                  kwargs={"dx_m": dx, "dy_m": dy, "rotation_deg": rot, "from_correction": from_correction})
+        st.button("Re-correct the rest", key="geo_recorrect", icon=":material/auto_fix_high:", on_click=_recorrect,
+                  args=(tile,), disabled=not pending, help="Runs the model again on the instances without a verdict, "
+                  "with every fixed instance of this tile in its memory map.")
+
+    preview = gr.adjusted_wkt(item.proposal_wkt if from_correction else item.noisy_wkt, dx, dy, rot)
+    layers = {
+        "Noisy annotation": [(i.instance_id, i.noisy_wkt) for i in tile.instances],
+        "Model correction": [(i.instance_id, i.proposal_wkt) for i in tile.instances
+                             if i.proposal_wkt and i.action is None],
+        "Accepted": [(i.instance_id, i.final_wkt) for i in tile.instances
+                     if i.final_wkt and i.action in ("accepted", "adjusted", "original")],
+        "Preview": [(selected, preview)] if (dx, dy, rot) != (0.0, 0.0, 0.0) else [],
+    }
+    with map_column:
+        render_map(review_map(tile.path, tile.width, tile.height, tile.transform, layers, selected),
+                   key=f"geo_map_{tile.raster_id}", height=560, returned_objects=[])
+
+
 _researcher_tools()
-tile = _tile()
-if tile is None:
-    st.success("No tile left to review in this project.")
-    _undo_button()
-    st.stop()
-
-only_confident = st.toggle("Only confident corrections", key="geo_only_confident",
-                           help="Hide the instances the model had no confident correction for.")
-shown = [i for i in tile.instances if not (only_confident and i.confident is False)] or tile.instances
-labels = {i.instance_id: f"#{i.instance_id} · {i.action.replace('_', ' ') if i.action else 'to review'}"
-          + (" · no confident correction" if i.confident is False else "")
-          + (f" · uncertainty {i.uncertainty:.1f} px" if i.uncertainty is not None else "")
-          for i in shown}
-pending = [i.instance_id for i in shown if i.action is None]
-unsure = sum(i.confident is False for i in tile.instances)
-st.subheader(f"Tile {tile.name}")
-st.caption(f"{len(pending)} of {len(shown)} instances left, confident corrections first"
-           + (f"; {unsure} without a confident correction (kept as imported)" if unsure else "")
-           + ". Red: noisy annotation, yellow: model correction, green: accepted.")
-map_column, side = st.columns([3, 2], gap="large")
-with side:
-    options = list(labels)
-    pick = st.session_state.get(f"geo_pick_{tile.raster_id}")
-    pick = pick if pick in labels else (pending[0] if pending else options[0])
-    selected = st.selectbox("Instance", options, format_func=labels.get, index=options.index(pick),
-                            key=f"geo_instance_{tile.raster_id}_{st.session_state.get('geo_picker', 0)}")
-    st.session_state[f"geo_pick_{tile.raster_id}"] = selected
-    item = next(i for i in tile.instances if i.instance_id == selected)
-    if item.model_version:
-        st.caption(f"Correction by {item.model_version}" + (
-            ": **no confident correction**, the annotation is shown as it was" if item.confident is False else ""))
-    columns = st.columns(2)
-    for n, (action, label, icon, key) in enumerate(ACTIONS):
-        columns[n % 2].button(label, key=f"geo_{action}", icon=icon, on_click=_save, args=(tile, selected, action),
-                              disabled=action == "accepted" and (item.proposal_wkt is None or item.confident is False),
-                              width="stretch", shortcut=key)
-    back, forward = st.columns(2)
-    back.button("Previous", key="geo_previous", icon=":material/arrow_back:", shortcut="P", width="stretch",
-                on_click=_move, args=(tile, options, selected, -1))
-    forward.button("Next", key="geo_next", icon=":material/arrow_forward:", shortcut="N", width="stretch",
-                   on_click=_move, args=(tile, options, selected, 1))
-    _undo_button()
-    st.caption(HOTKEYS)
-    st.markdown("**Adjust**")
-    base = st.radio("Start from", ["Model correction", "Original"], horizontal=True, key="geo_base",
-                    disabled=item.proposal_wkt is None)
-    from_correction = base == "Model correction" and item.proposal_wkt is not None
-    dx = st.number_input("Shift east (m)", -50.0, 50.0, 0.0, 0.1, key="geo_dx")
-    dy = st.number_input("Shift north (m)", -50.0, 50.0, 0.0, 0.1, key="geo_dy")
-    rot = st.number_input("Rotation (degrees, counter-clockwise)", -45.0, 45.0, 0.0, 0.5, key="geo_rot")
-    st.button("Save adjustment", key="geo_adjusted", icon=":material/tune:", on_click=_save, shortcut="S",
-              args=(tile, selected, "adjusted"),
-              kwargs={"dx_m": dx, "dy_m": dy, "rotation_deg": rot, "from_correction": from_correction})
-    st.button("Re-correct the rest", key="geo_recorrect", icon=":material/auto_fix_high:", on_click=_recorrect,
-              args=(tile,), disabled=not pending, help="Runs the model again on the instances without a verdict, "
-              "with every fixed instance of this tile in its memory map.")
-
-preview = gr.adjusted_wkt(item.proposal_wkt if from_correction else item.noisy_wkt, dx, dy, rot)
-layers = {
-    "Noisy annotation": [(i.instance_id, i.noisy_wkt) for i in tile.instances],
-    "Model correction": [(i.instance_id, i.proposal_wkt) for i in tile.instances
-                         if i.proposal_wkt and i.action is None],
-    "Accepted": [(i.instance_id, i.final_wkt) for i in tile.instances
-                 if i.final_wkt and i.action in ("accepted", "adjusted", "original")],
-    "Preview": [(selected, preview)] if (dx, dy, rot) != (0.0, 0.0, 0.0) else [],
-}
-with map_column:
-    render_map(review_map(tile.path, tile.width, tile.height, tile.transform, layers, selected),
-               key=f"geo_map_{tile.raster_id}", height=560, returned_objects=[])
+review_panel()
+keep_view_lease(_tile, "geometry")

@@ -116,8 +116,10 @@ def _show_clip(clip: cv.ClipInfo) -> None:
                    "or the object cannot be judged in this clip.")
 
 
+@st.fragment
 def verify() -> None:
-    """Watch and hear one sampled clip, answer it, get the next."""
+    """Watch and hear one sampled clip, answer it, get the next; an answer reruns only this panel."""
+    show_flashes()
     clip, progress = _clip_to_show()
     _show_progress(progress)
     _show_last_answer()

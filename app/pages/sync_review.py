@@ -7,8 +7,11 @@ import random
 import streamlit as st
 
 from annotation_db import sync_review as sr
+from annotation_db.progress import review_progress
 from core.media import MediaError
+from ui.audio_view import autoplay_setting, spectrogram_image
 from ui.flash import flash, saving, show_flashes
+from ui.lease import keep_view_lease
 from ui.session import require_user
 from ui.undo import undo_button
 from ui.sync_plots import curve_chart, offset_chart, tolerance_chart
@@ -23,7 +26,6 @@ HOTKEYS = ("Keys: Y in sync as played · X in sync without correction · A unifo
 
 user = require_user()
 st.title("Sync review")
-show_flashes()
 
 projects = sr.sync_projects()
 if not projects:
@@ -35,10 +37,10 @@ project_name = project_column.selectbox("Project", projects, key="sync_project")
 mode = mode_column.segmented_control("Mode", [REVIEW, TOLERANCE], default=REVIEW, key="sync_mode") or REVIEW
 
 
-def _play(media_path: str, clip_id: int, delay_frames: int) -> None:
+def _play(media_path: str, clip_id: int, delay_frames: int, autoplay: bool = False) -> None:
     """The clip with its audio delay_frames / 25 s late, cut on the server."""
     try:
-        st.video(str(sr.shifted_media(media_path, clip_id, delay_frames)))
+        st.video(str(sr.shifted_media(media_path, clip_id, delay_frames)), autoplay=autoplay)
     except (MediaError, OSError) as error:
         st.error(f"Cannot play this clip: {error}")
 
@@ -62,8 +64,12 @@ def _undo_button() -> None:
     undo_button(project_name, user.id, "sync", "sync_undo", "Undid your last answer: that clip is shown again.")
 
 
+@st.fragment
 def review() -> None:
-    """One leased clip: play at any offset, see the model's scores, answer."""
+    """One leased clip: play at any offset, see the model's scores, answer; an answer reruns only this."""
+    show_flashes()
+    done = review_progress(project_name, user.id, "sync")
+    st.progress(done.share, text=done.text("clips reviewed"))
     item = sr.claim_sync_item(project_name, user.id)
     if item is None:
         st.success("No clip left to review in this project.")
@@ -79,8 +85,15 @@ def review() -> None:
                       f"model's best offset: {item.offset_frames:+d} frames")
         st.caption(f"Playing with the audio moved {-offset / 25:+.2f} s; {model_says}" +
                    (f" ({item.model_version})" if item.model_version else " (no proposal yet)"))
+    with side:
+        autoplay = autoplay_setting()
     with video:
-        _play(item.media_path, item.clip_id, -offset)
+        _play(item.media_path, item.clip_id, -offset, autoplay)
+        try:
+            st.image(spectrogram_image(item.media_path), width="stretch",
+                     caption="Spectrogram of the clip as recorded (0 to 8 kHz, time left to right)")
+        except (MediaError, OSError) as error:
+            st.caption(f"No spectrogram: {error}")
     if item.scores:
         left, right = st.columns(2)
         left.altair_chart(offset_chart(item.scores, item.offset_frames, offset), width="stretch")
@@ -114,6 +127,7 @@ def _answer(trial: sr.ToleranceTrial, looks_in_sync: bool) -> None:
 
 def tolerance() -> None:
     """Clips at random offsets, one question; the answers by offset as in Figure 6.5."""
+    show_flashes()
     trial = st.session_state.get("sync_trial")
     if trial is None or trial[0] != project_name:
         found = sr.draw_tolerance_trial(project_name, random.Random())
@@ -140,5 +154,6 @@ def tolerance() -> None:
 
 if mode == REVIEW:
     review()
+    keep_view_lease(lambda: sr.claim_sync_item(project_name, user.id), "sync")
 else:
     tolerance()

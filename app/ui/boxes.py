@@ -1,7 +1,8 @@
-"""Frame, heatmap overlay and box-editing helpers of the VGG-SS review pages."""
+"""Frame, heatmap overlay and box helpers of the VGG-SS review pages."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,12 @@ def centre_frame(media_path: str) -> np.ndarray:
     return read_frame_at(media_path, centre_time(media_path))
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def boxed_frame(media_path: str, boxes: tuple[tuple[float, ...], ...], colour: str = "#00ff66") -> np.ndarray:
+    """The centre frame with normalised boxes drawn on it, made once per clip and boxes."""
+    return with_boxes(centre_frame(media_path), [list(b) for b in boxes], colour)
+
+
 def load_heatmap(path: str | None) -> np.ndarray | None:
     """A proposal's stored heatmap, or None if it is missing."""
     if not path or not Path(path).is_file():
@@ -39,14 +46,27 @@ def load_heatmap(path: str | None) -> np.ndarray | None:
     return np.load(path).astype(np.float32)
 
 
+def heatmap_colours(height: int, width: int, heatmap: np.ndarray) -> np.ndarray:
+    """(height, width, 3) uint8 jet colours of the heatmap over the frame; the map is of the frame
+    letterboxed into a square."""
+    left, top = Letterbox(width, height, max(height, width)).offset  # the map covers the letterboxed square
+    scaled = min_max(upsample(heatmap, max(height, width)))[top:top + height, left:left + width]
+    return (colormaps["jet"](scaled)[..., :3] * 255).astype(np.uint8)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def heatmap_overlay(path: str | None, height: int, width: int) -> np.ndarray | None:
+    """heatmap_colours() of a proposal's stored heatmap over a height x width frame (made once per
+    proposal and frame size), or None if the heatmap is missing."""
+    heatmap = load_heatmap(path)
+    return None if heatmap is None else heatmap_colours(height, width, heatmap)
+
+
 def with_heatmap(frame: np.ndarray, heatmap: np.ndarray | None, opacity: float) -> np.ndarray:
     """The frame blended with the heatmap (jet colours) at `opacity`; the map is of the frame letterboxed into a square."""
     if heatmap is None or opacity <= 0:
         return frame
-    height, width = frame.shape[:2]
-    left, top = Letterbox(width, height, max(height, width)).offset  # the map covers the letterboxed square
-    scaled = min_max(upsample(heatmap, max(height, width)))[top:top + height, left:left + width]
-    colours = (colormaps["jet"](scaled)[..., :3] * 255).astype(np.float32)
+    colours = heatmap_colours(*frame.shape[:2], heatmap).astype(np.float32)
     return (frame * (1 - opacity) + colours * opacity).astype(np.uint8)
 
 
@@ -85,35 +105,16 @@ def parse_boxes(text: str) -> list[list[float]]:
     return boxes
 
 
-def box_editor(image: np.ndarray, boxes: list[list[float]], key: str) -> list[list[float]] | None:
-    """Draw, move, resize and delete boxes on the image (streamlit-image-annotation); the
-    boxes normalised to [0, 1] once the annotator presses its Complete button, else None."""
-    from streamlit_image_annotation import detection
-
-    h, w = image.shape[:2]
-    pixel = [[x1 * w, y1 * h, (x2 - x1) * w, (y2 - y1) * h] for x1, y1, x2, y2 in (b[:4] for b in boxes)]
-    result = detection(image_path=image, label_list=["sound source"], bboxes=pixel,
-                       labels=[0] * len(pixel), height=max(h, 448), width=max(w, 448), line_width=2,
-                       key=key)
-    if result is None:
-        return None
-    edited = []
-    for item in result:
-        x, y, bw, bh = item["bbox"]
-        box = [max(0.0, x / w), max(0.0, y / h), min(1.0, (x + bw) / w), min(1.0, (y + bh) / h)]
-        if box[0] < box[2] and box[1] < box[3]:
-            edited.append([round(v, 4) for v in box])
-    return edited
-
-
 def segment_around_centre(media_path: str, clip_id: int, cache_dir: Path) -> Path:
     """The 5 s around a clip's centre frame, cut on the server (cached); MediaError if unreadable."""
     out = cache_dir / "localization" / f"clip-{clip_id}-5s.mp4"
     if not out.is_file():
         centre = centre_time(media_path)
-        cut_segment(media_path, out, max(centre - SEGMENT_SECONDS / 2, 0.0), centre + SEGMENT_SECONDS / 2)
+        partial = out.with_name(f"{out.stem}.{uuid.uuid4().hex}.part.mp4")
+        cut_segment(media_path, partial, max(centre - SEGMENT_SECONDS / 2, 0.0), centre + SEGMENT_SECONDS / 2)
+        partial.replace(out)  # cut ahead in the background or for the page: neither sees half a file
     return out
 
 
-__all__ = ["GUIDE", "MediaError", "box_editor", "centre_frame", "format_boxes", "load_heatmap",
-           "parse_boxes", "segment_around_centre", "with_boxes", "with_heatmap"]
+__all__ = ["GUIDE", "MediaError", "boxed_frame", "centre_frame", "format_boxes", "heatmap_colours", "heatmap_overlay",
+           "load_heatmap", "parse_boxes", "segment_around_centre", "with_boxes", "with_heatmap"]

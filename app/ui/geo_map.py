@@ -3,10 +3,14 @@ annotations drawn in the raster's pixel frame. Nothing reads a large raster whol
 
 from __future__ import annotations
 
+import base64
+import io
+
 import folium
 import numpy as np
 import shapely
 import streamlit as st
+from PIL import Image
 from shapely import affinity
 from shapely.geometry import mapping, shape
 
@@ -17,6 +21,7 @@ from ui.maps import local_folium_map
 MAX_SIDE = 1024  # px a side of the tile overview and of the chip around the selected instance
 CHIP_MARGIN = 2.0  # the chip shows this many instance sizes of surroundings on each side
 MIN_CHIP = 256  # px a side at least
+JPEG_QUALITY = 85  # of the imagery sent to the map
 STYLES = {  # layer -> (colour, weight)
     "Noisy annotation": ("#e53935", 2),
     "Model correction": ("#fdd835", 2),
@@ -29,6 +34,15 @@ STYLES = {  # layer -> (colour, weight)
 def view_rgb(path: str, window: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """(h, w, 3) uint8 of a raster px window (default: the whole tile), at most MAX_SIDE a side."""
     return read_rgb(path, window, MAX_SIDE)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def view_image_url(path: str, window: tuple[int, int, int, int] | None = None) -> str:
+    """view_rgb() as a JPEG data URL (quality JPEG_QUALITY), encoded once per tile and window: about a
+    tenth of folium's PNG, so the map's HTML is small enough to rebuild and send with each verdict."""
+    buffer = io.BytesIO()
+    Image.fromarray(view_rgb(path, window)).save(buffer, format="JPEG", quality=JPEG_QUALITY)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def chip_window(wkts: list[str], transform, width: int, height: int) -> tuple[int, int, int, int]:
@@ -59,27 +73,32 @@ def review_map(path: str, width: int, height: int, transform, layers: dict[str, 
     m = local_folium_map(crs="Simple", location=[-height / 2, width / 2], zoom_start=0, min_zoom=-3,
                          max_zoom=4, zoom_snap=0.25)
     whole = [[-height, 0], [0, width]]
-    folium.raster_layers.ImageOverlay(view_rgb(path), bounds=whole, name="Tile overview").add_to(m)
+    folium.raster_layers.ImageOverlay(view_image_url(path), bounds=whole, name="Tile overview").add_to(m)
     chosen = [wkt for features in layers.values() for i, wkt in features if i == selected]
     window = chip_window(chosen, transform, width, height) if chosen else (0, 0, width, height)
     col0, row0, col1, row1 = window
     chip = [[-row1, col0], [-row0, col1]]
     if max(width, height) > MAX_SIDE:  # else the overview is the full resolution already
-        folium.raster_layers.ImageOverlay(view_rgb(path, window), bounds=chip, name="Imagery (full resolution)"
+        folium.raster_layers.ImageOverlay(view_image_url(path, window), bounds=chip, name="Imagery (full resolution)"
                                           ).add_to(m)
     near = shapely.box(col0 - (col1 - col0), -row1 - (row1 - row0), col1 + (col1 - col0), -row0 + (row1 - row0))
     for name, features in layers.items():
         colour, weight = STYLES[name]
-        group = folium.FeatureGroup(name=name)
+        collection = []  # one GeoJson a layer: far less HTML to render and send than one per instance
         for instance_id, wkt in features:
             frame = pixel_frame(wkt, transform)
             if instance_id != selected and not near.intersects(shape(frame)):
                 continue
-            bold = instance_id == selected
-            folium.GeoJson(frame, tooltip=f"#{instance_id} ({name.lower()})",
-                           style_function=lambda _, c=colour, w=weight, b=bold: {
-                               "color": c, "weight": w + 2 if b else w, "fillOpacity": 0.15,
-                               "dashArray": None if b else "4 3"}).add_to(group)
+            collection.append({"type": "Feature", "geometry": frame, "properties": {
+                "label": f"#{instance_id} ({name.lower()})", "bold": instance_id == selected}})
+        group = folium.FeatureGroup(name=name)
+        if collection:
+            folium.GeoJson({"type": "FeatureCollection", "features": collection},
+                           tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+                           style_function=lambda feature, c=colour, w=weight: {
+                               "color": c, "weight": w + 2 if feature["properties"]["bold"] else w,
+                               "fillOpacity": 0.15,
+                               "dashArray": None if feature["properties"]["bold"] else "4 3"}).add_to(group)
         group.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds(chip)

@@ -7,6 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import shapely
+from playwright.sync_api import expect
 from shapely import affinity
 from sqlmodel import select
 
@@ -48,8 +49,11 @@ def test_accept_adjust_reject_recorrect_and_export(log_in, page, streamlit_serve
     wait_for_app(page, text="Tile tile_000.tif")
     before = len(_rows(Proposal))
 
+    instances = len(_rows(Instance))
+    expect(page.get_by_text(f"0 of {instances} instances reviewed · yours 0")).to_be_visible()
     page.get_by_role("button", name="Accept correction").click()
     wait_for_app(page, text="accepted.")
+    expect(page.get_by_text(f"1 of {instances} instances reviewed · yours 1")).to_be_visible()
     page.get_by_label("Shift east (m)").fill("1.5")
     page.get_by_label("Shift east (m)").press("Enter")
     page.wait_for_timeout(500)  # let the rerun that applies the value start before waiting on idle

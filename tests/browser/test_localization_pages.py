@@ -22,7 +22,8 @@ from training.localizer.predict import predict_project
 
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 NO_DEMO = {"SEED_DEMO": "0"}
-EDITOR_IFRAME = 'iframe[title*="st-detection"]'
+EDITOR_IFRAME = 'iframe[title*="box_editor"]'
+FRAME_SIDE = 128  # px of the generated clips' frames
 
 
 @pytest.fixture
@@ -50,21 +51,38 @@ def test_box_then_sound_check_reach_the_database_and_the_export(log_in, page, st
     log_in(page, url, "ann", "password123")
 
     page.get_by_role("link", name="Sound-source boxes").click()
-    wait_for_app(page, text="Heatmap overlay")
-    expect(page.locator(EDITOR_IFRAME)).to_be_visible()  # the box editor renders offline
-    page.get_by_text("Heatmap overlay").click()  # toggle off and on again
+    wait_for_app(page, text="0 of 2 clips boxed · yours 0")
+    editor = page.frame_locator(EDITOR_IFRAME)
+    canvas = editor.locator("canvas")
+    expect(canvas).to_be_visible()  # the box editor renders offline
+    width, height = canvas.evaluate("c => [c.width, c.height]")
+    assert width >= 640
+    delete = editor.get_by_role("button", name="Delete box")
+    while delete.is_enabled():  # the model's boxes, if it proposed any
+        delete.click()
+    page.wait_for_timeout(500)  # the editor reports the edit after 250 ms: let that rerun start, then end
     wait_for_app(page)
-    page.get_by_text("Heatmap overlay").click()
-    wait_for_app(page)
-    boxes = page.get_by_label("Boxes (x1, y1, x2, y2 per line, fractions of the frame)")
-    boxes.fill("0.1, 0.2, 0.5, 0.6\n0.6, 0.6, 0.9, 0.95")
-    boxes.press("Control+Enter")
-    wait_for_app(page)
-    page.get_by_role("button", name="Save boxes").click()
-    wait_for_app(page, text="2 box(es)")
+    canvas.scroll_into_view_if_needed()
+    # draw from (0.25, 0.25) to (0.5, 0.75) of the frame, shown square and centred on the canvas
+    place = canvas.bounding_box()
+    side = min(width, height)
+    left, top = place["x"] + (width - side) / 2, place["y"] + (height - side) / 2
+    page.mouse.move(left + 0.25 * side, top + 0.25 * side)
+    page.mouse.down()
+    page.mouse.move(left + 0.4 * side, top + 0.5 * side, steps=5)
+    page.mouse.move(left + 0.5 * side, top + 0.75 * side, steps=5)
+    page.mouse.up()
+    expect(editor.get_by_text("1 box · box 1 selected")).to_be_visible()
+    page.keyboard.press("Shift+ArrowRight")  # 10 px of the frame to the right
+    page.keyboard.press("ArrowDown")  # and 1 px down
+    page.keyboard.press("s")  # one step: the editor's own save
+    wait_for_app(page, text="1 box(es)")
     [first] = _verdicts(VerdictKind.boxes)
-    assert first.boxes == [[0.1, 0.2, 0.5, 0.6], [0.6, 0.6, 0.9, 0.95]] and not first.cannot_localise
-    assert first.proposal_id is not None
+    shift = 10 / FRAME_SIDE
+    [box] = first.boxes
+    assert box == pytest.approx([0.25 + shift, 0.25 + 1 / FRAME_SIDE, 0.5 + shift, 0.75 + 1 / FRAME_SIDE], abs=0.012)
+    assert not first.cannot_localise and first.proposal_id is not None
+    wait_for_app(page, text="1 of 2 clips boxed · yours 1")
 
     page.get_by_role("button", name="Cannot be localised").click()
     wait_for_app(page, text="cannot be localised")
@@ -73,8 +91,14 @@ def test_box_then_sound_check_reach_the_database_and_the_export(log_in, page, st
     wait_for_app(page, text="Every clip of this project has its boxes")
 
     page.get_by_role("link", name="Sound check").click()
-    wait_for_app(page, text="Does the")
+    wait_for_app(page, text="0 of 1 boxed clips checked · yours 0")
     expect(page.locator("video")).to_be_visible()
+    # playback starts by itself (no click on the player)
+    page.wait_for_function("() => [...document.querySelectorAll('video')].some(v => v.currentTime > 0)", timeout=10000)
+    expect(page.get_by_text("Spectrogram of these 5 s")).to_be_visible()
+    page.get_by_text("Play each clip automatically").click()  # the setting: no autoplay
+    wait_for_app(page)
+    expect(page.locator("video:not([autoplay])")).to_have_count(1)
     page.get_by_role("button", name="Yes").click()
     wait_for_app(page, text="No boxed clip waits")
     [sound] = _verdicts(VerdictKind.sound)
@@ -83,7 +107,7 @@ def test_box_then_sound_check_reach_the_database_and_the_export(log_in, page, st
     with session_scope() as session:
         export_vggss(session, "birds", app_data / "export.json")
     exported = {e["file"]: e["bbox"] for e in json.loads((app_data / "export.json").read_text())}
-    assert sorted(exported.values(), key=len) == [[], [[0.1, 0.2, 0.5, 0.6], [0.6, 0.6, 0.9, 0.95]]]
+    assert sorted(exported.values(), key=len) == [[], first.boxes]
 
 
 def test_researchers_see_agreement_per_class_and_set_the_overlap(log_in, page, streamlit_server, wait_for_app,

@@ -52,6 +52,10 @@ def test_review_each_verdict_and_the_tolerance_study(log_in, page, streamlit_ser
     log_in(page, url, "ann", PASSWORD)
     page.get_by_role("link", name="Sync review").click()
     wait_for_app(page, text="What is this clip?")
+    expect(page.get_by_text("0 of 5 clips reviewed · yours 0")).to_be_visible()
+    # playback starts by itself (no click on the player)
+    page.wait_for_function("() => [...document.querySelectorAll('video')].some(v => v.currentTime > 0)", timeout=10000)
+    expect(page.get_by_text("Spectrogram of the clip as recorded")).to_be_visible()
 
     # the player starts at the model's best offset; one step right plays +4
     slider = page.get_by_role("slider")
@@ -61,6 +65,7 @@ def test_review_each_verdict_and_the_tolerance_study(log_in, page, streamlit_ser
     wait_for_app(page, text="In sync as played (+4 frames)")
     page.get_by_role("button", name="In sync as played (+4 frames)").click()
     wait_for_app(page, text="evident, in sync at +4 frames")
+    expect(page.get_by_text("1 of 5 clips reviewed · yours 1")).to_be_visible()
     assert list((app_data / "cache" / "sync").glob("*_-4.mp4"))  # the cut that was played
 
     # the main button records the offset that was played, here the model's

@@ -1,0 +1,41 @@
+"""What the audio review pages show of a clip's sound: a spectrogram image, and the autoplay setting."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+from matplotlib import colormaps
+from PIL import Image
+
+from core.media import read_audio
+
+SAMPLE_RATE = 16000  # Hz; the spectrogram shows 0 to 8 kHz
+WINDOW, HOP = 512, 128  # samples of one STFT frame (32 ms) and between frames (8 ms)
+DYNAMIC_RANGE_DB = 70.0  # the quietest shown is this far below the loudest
+AUTOPLAY_KEY = "review_autoplay"
+_PREFERENCE = "review_autoplay_preference"  # kept when a page without the toggle drops the widget's state
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def spectrogram_image(media_path: str, start_s: float = 0.0, end_s: float | None = None,
+                      width: int = 640, height: int = 160) -> np.ndarray:
+    """(height, width, 3) uint8 log-magnitude spectrogram of the clip's mono sound in [start_s, end_s):
+    time left to right, frequency (0 to 8 kHz) bottom to top, magma colours over DYNAMIC_RANGE_DB."""
+    samples = read_audio(media_path, SAMPLE_RATE, start_s, end_s)
+    if samples.size < WINDOW:
+        samples = np.pad(samples, (0, WINDOW - samples.size))
+    frames = np.lib.stride_tricks.sliding_window_view(samples, WINDOW)[::HOP] * np.hanning(WINDOW)
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    decibels = 10 * np.log10(power + 1e-12)
+    scaled = np.clip((decibels - decibels.max() + DYNAMIC_RANGE_DB) / DYNAMIC_RANGE_DB, 0.0, 1.0)
+    colours = (colormaps["magma"](scaled.T[::-1])[..., :3] * 255).astype(np.uint8)
+    return np.asarray(Image.fromarray(colours).resize((width, height), Image.Resampling.BILINEAR))
+
+
+def autoplay_setting() -> bool:
+    """A toggle, shared by the audio review pages, to start each clip's playback by itself."""
+    def remember() -> None:
+        st.session_state[_PREFERENCE] = st.session_state[AUTOPLAY_KEY]
+
+    return st.toggle("Play each clip automatically", value=st.session_state.get(_PREFERENCE, True),
+                     key=AUTOPLAY_KEY, on_change=remember, help="Off: press play yourself.")
