@@ -52,6 +52,7 @@ class TileItem:
     width: int
     height: int
     instances: list[InstanceItem]
+    kind: str  # the project's kind: "buildings" (polygons) or "railway" (lines)
 
 
 def geo_projects() -> list[str]:
@@ -85,7 +86,7 @@ def tile_item(session: Session, project: Project, user: User, assignment: Assign
     # confident corrections first (most uncertain of them first), then the ones the model left alone
     items.sort(key=lambda i: (i.confident is False, i.uncertainty is None, -(i.uncertainty or 0.0), i.instance_id))
     return TileItem(assignment.id, raster.id, raster.name, raster.path, tuple(raster.transform),
-                    raster.width, raster.height, items)
+                    raster.width, raster.height, items, project.kind.value)
 
 
 def _my_verdicts(session: Session, project: Project, user: User, instance_ids: list[int]) -> dict[int, Verdict]:

@@ -8,6 +8,7 @@ from annotation_db import geo_review as gr
 from annotation_db.progress import review_progress
 from core.config import get_settings, inside_data_dir
 from ui.flash import flash, saving, show_flashes
+from ui.geo_edit import MapEdits, add_editor, map_edits
 from ui.geo_map import review_map
 from ui.lease import keep_view_lease
 from ui.maps import render_map
@@ -21,8 +22,11 @@ ACTIONS = (  # (action, button label, icon, keyboard shortcut)
     ("not_visible", "Not visible", ":material/visibility_off:", "V"),
     ("obsolete", "Obsolete", ":material/delete:", "O"),
 )
-HOTKEYS = ("Keys: A accept · K keep original · V not visible · O obsolete · S save adjustment · N next · P previous"
-           " · U undo your last verdict")
+HOTKEYS = ("Keys: A accept · K keep original · V not visible · O obsolete · S save adjustment · E save edited shape"
+           " · N next · P previous · U undo your last verdict")
+EDIT_HELP = ("On the map: the selected shape is in cyan. Its pencil tool moves vertices (drag a square), adds one "
+             "(drag a midpoint) or deletes one (click it); Save on the map's toolbar ends the edit. The line or "
+             "polygon tool draws a missing track or building.")
 
 user = require_user()
 st.title("Geometry review")
@@ -89,6 +93,46 @@ def _save(tile: gr.TileItem, instance_id: int, action: str, **fields) -> None:
     st.session_state["geo_picker"] = st.session_state.get("geo_picker", 0) + 1
     for key in ("geo_dx", "geo_dy", "geo_rot"):
         st.session_state.pop(key, None)  # the adjustment starts again from zero
+
+
+def _save_shape(tile: gr.TileItem, instance_id: int, wkt: str) -> None:
+    """Store the shape edited on the map (raster CRS WKT) as the instance's adjusted geometry."""
+    try:
+        _save(tile, instance_id, "adjusted", geometry_wkt=wkt)
+    except ValueError as exc:
+        flash(f"Instance #{instance_id} not saved: {exc}", warning=True)
+
+
+def _add_drawn(tile: gr.TileItem, shapes: tuple[str, ...]) -> None:
+    """Add the shapes drawn on the map (raster CRS WKT) as new, reviewed instances of the tile."""
+    added = []
+    with saving():
+        for wkt in shapes:
+            try:
+                added.append(gr.add_instance(project_name, user.id, tile, wkt))
+            except ValueError as exc:
+                flash(f"A drawn shape was not added: {exc}", warning=True)
+    if added:
+        flash("Added " + ", ".join(f"#{i}" for i in added) + " as drawn.")
+    st.session_state["geo_map_version"] = st.session_state.get("geo_map_version", 0) + 1  # a map without them
+
+
+def _edit_buttons(tile: gr.TileItem, selected: int, edits: MapEdits) -> None:
+    """Save the reshaped selected shape, or add the drawn ones (enabled once the map holds such an edit)."""
+    left, right = st.columns(2)
+    left.button("Save edited shape", key="geo_save_shape", icon=":material/edit:", shortcut="E", width="stretch",
+                disabled=edits.reshaped is None, on_click=_save_shape, args=(tile, selected, edits.reshaped))
+    right.button(f"Add drawn shapes ({len(edits.drawn)})" if edits.drawn else "Add drawn shapes",
+                 key="geo_add_drawn", icon=":material/add_location_alt:", width="stretch",
+                 disabled=not edits.drawn, on_click=_add_drawn, args=(tile, edits.drawn))
+    st.caption(EDIT_HELP)
+
+
+def _editable(item: gr.InstanceItem) -> str:
+    """The shape the map offers to edit: this person's saved one, else the confident correction, else the input."""
+    if item.final_wkt:
+        return item.final_wkt
+    return item.proposal_wkt if item.proposal_wkt and item.confident is not False else item.noisy_wkt
 
 
 def _move(tile: gr.TileItem, options: list[int], current: int, step: int) -> None:
@@ -196,9 +240,15 @@ def _tile_panel(tile: gr.TileItem) -> None:
                      if i.final_wkt and i.action in ("accepted", "adjusted", "original")],
         "Preview": [(selected, preview)] if (dx, dy, rot) != (0.0, 0.0, 0.0) else [],
     }
+    editable = _editable(item)
     with map_column:
-        render_map(review_map(tile.path, tile.width, tile.height, tile.transform, layers, selected),
-                   key=f"geo_map_{tile.raster_id}", height=560, returned_objects=[])
+        m = review_map(tile.path, tile.width, tile.height, tile.transform, layers, selected)
+        add_editor(m, tile.kind, selected, editable, tile.transform)
+        # a map per instance (and per added batch): edits of one never show up as edits of another
+        state = render_map(m, key=f"geo_map_{tile.raster_id}_{selected}_{st.session_state.get('geo_map_version', 0)}",
+                           height=560, returned_objects=["all_drawings"])
+    with side:
+        _edit_buttons(tile, selected, map_edits(state, selected, editable, tile.transform))
 
 
 _researcher_tools()

@@ -35,7 +35,8 @@ def add_editor(m: folium.Map, kind: str, instance_id: int | None, wkt: str | Non
     (polygons for buildings, lines for railway tracks)."""
     features = [] if wkt is None else [{"type": "Feature", "properties": {"instance_id": instance_id},
                                         "geometry": pixel_frame(wkt, transform)}]
-    layer = folium.GeoJson({"type": "FeatureCollection", "features": features}, name=EDIT_LAYER,
+    # control=False: the map's layer control is rendered before this layer exists; it stays always on
+    layer = folium.GeoJson({"type": "FeatureCollection", "features": features}, name=EDIT_LAYER, control=False,
                            style_function=lambda _: {"color": "#00e5ff", "weight": 3, "fillOpacity": 0.1})
     layer.add_to(m)
     tools = dict.fromkeys(("polyline", "polygon", "rectangle", "circle", "marker", "circlemarker"), False)

@@ -142,3 +142,79 @@ def test_the_keyboard_alone_reviews_instances(log_in, page, streamlit_server, wa
     wait_for_app(page, text="obsolete.")
     verdicts = _rows(Verdict, Verdict.kind == VerdictKind.geometry)
     assert [(f"#{v.instance_id}", v.action.value) for v in verdicts] == [(first, "original"), (skipped, "obsolete")]
+
+
+def _base_shape(instance_id: int) -> str:
+    """The shape the map offers to edit before any verdict: the confident correction, else the input."""
+    [instance] = _rows(Instance, Instance.id == instance_id)
+    proposals = _rows(Proposal, Proposal.instance_id == instance_id)
+    payload = proposals[-1].payload if proposals else {}
+    return payload["geometry_wkt"] if payload.get("confident") is not False else instance.geometry_wkt
+
+
+def test_a_vertex_dragged_on_the_map_and_a_drawn_building_are_saved_and_exported(
+        log_in, page, streamlit_server, wait_for_app, folium_frame, app_data):
+    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
+    log_in(page, url, "rita", PASSWORD)
+    page.get_by_role("link", name="Geometry review").click()
+    wait_for_app(page, text="Tile tile_000.tif")
+    instance_id = int(_shown_instance(page).split()[0][1:])
+    save_shape = page.get_by_role("button", name="Save edited shape")
+    expect(save_shape).to_be_disabled()  # nothing edited yet
+
+    map_frame = folium_frame(page)
+    map_frame.locator("a.leaflet-draw-edit-edit").click()
+    vertex = map_frame.locator(".leaflet-editing-icon").first  # the first vertex of the selected shape
+    place = vertex.bounding_box()
+    x, y = place["x"] + place["width"] / 2, place["y"] + place["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 15, y, steps=4)
+    page.mouse.move(x + 30, y, steps=4)  # 30 screen px east
+    page.mouse.up()
+    map_frame.locator('a[title="Save changes"]').click()
+    wait_for_app(page)
+    expect(save_shape).to_be_enabled()
+    save_shape.click()
+    wait_for_app(page, text="adjusted.")
+
+    [verdict] = _rows(Verdict, Verdict.kind == VerdictKind.geometry)
+    assert verdict.instance_id == instance_id and verdict.action.value == "adjusted" and verdict.dx_m in (None, 0)
+    before = shapely.get_coordinates(shapely.from_wkt(_base_shape(instance_id)))
+    after = shapely.get_coordinates(shapely.from_wkt(verdict.final_geometry_wkt))
+    assert after.shape == before.shape
+    moved = [i for i in range(len(before)) if abs(after[i] - before[i]).max() > 1e-6]
+    assert moved == [0, len(before) - 1]  # the first vertex, which closes the ring too
+    dx, dy = after[0] - before[0]
+    assert dx > 0.5 and abs(dy) < dx / 4  # moved east in the raster's CRS, as dragged
+
+    map_frame = folium_frame(page)
+    map_frame.locator("a.leaflet-draw-draw-polygon").click()
+    page.wait_for_timeout(300)
+    corner = map_frame.locator(".leaflet-container").bounding_box()
+    for count, (px, py) in enumerate([(150, 250), (230, 250), (230, 330)], start=1):
+        page.mouse.move(corner["x"] + px, corner["y"] + py, steps=5)  # the tool's marker follows the mouse
+        page.wait_for_timeout(100)
+        page.mouse.down()
+        page.wait_for_timeout(50)
+        page.mouse.up()  # a click as a person makes it: leaflet-draw takes a vertex on a slow enough up
+        expect(map_frame.locator(".leaflet-editing-icon")).to_have_count(count)
+        page.wait_for_timeout(150)  # leaflet-draw ignores clicks for 50 ms after a vertex
+    map_frame.locator('a[title="Finish drawing"]').click()
+    wait_for_app(page)
+    add = page.get_by_role("button", name="Add drawn shapes (1)")
+    expect(add).to_be_enabled()
+    add.click()
+    wait_for_app(page, text="as drawn.")
+    [drawn] = _rows(Instance, Instance.source_id.startswith("drawn-"))
+    [drawn_verdict] = _rows(Verdict, Verdict.instance_id == drawn.id)
+    assert drawn_verdict.action.value == "adjusted" and shapely.from_wkt(drawn.geometry_wkt).area > 0
+
+    page.get_by_text("Model and export").click()
+    page.get_by_role("button", name="Export GeoPackage").click()
+    wait_for_app(page, text="Exported to")
+    exported = gpd.read_file(app_data / "exports" / "blocks.gpkg")
+    assert (exported["verdict"] == "adjusted").sum() == 2
+    edited = gpd.GeoSeries([shapely.from_wkt(verdict.final_geometry_wkt)],
+                           crs=_raster_crs(instance_id)).to_crs(exported.crs).iloc[0]
+    assert exported.geometry.apply(lambda g: g.equals_exact(edited, 1e-9)).any()  # in the annotations' CRS
