@@ -93,3 +93,37 @@ def test_review_each_verdict_and_the_tolerance_study(log_in, page, streamlit_ser
     study = [v for v in _verdicts() if v.note == TOLERANCE_NOTE]
     assert [v.in_sync for v in study] == [True, False]
     assert all(-15 <= v.offset_frames <= 15 for v in study)
+
+
+def _shown_clip(page) -> str:
+    """The key of the clip the Sync review page shows (bold beside the player)."""
+    page.get_by_text("What is this clip?").wait_for()
+    return page.locator('[data-testid="stMain"] p strong').filter(has_text="_").first.inner_text()
+
+
+def test_two_annotators_are_never_shown_the_same_clip(log_in, page, browser, streamlit_server, wait_for_app,
+                                                      app_data):
+    with session_scope() as session:
+        create_user(session, "bea", Role.annotator, PASSWORD)
+    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
+    other = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        second = other.new_page()
+        seen = {"ann": [], "bea": []}
+        for tab, name in ((page, "ann"), (second, "bea")):
+            log_in(tab, url, name, PASSWORD)
+            tab.get_by_role("link", name="Sync review").click()
+            wait_for_app(tab, text="What is this clip?")
+            seen[name].append(_shown_clip(tab))
+        for _ in range(2):  # each answers; the next clips differ again
+            for tab, name in ((page, "ann"), (second, "bea")):
+                tab.get_by_role("button", name="Uniform or ambient sound").click()
+                wait_for_app(tab, text="uniform or ambient sound.")
+                if not tab.get_by_text("No clip left to review").count():
+                    seen[name].append(_shown_clip(tab))
+    finally:
+        other.close()
+    shown = seen["ann"] + seen["bea"]
+    assert len(shown) == 5 and len(set(shown)) == 5, seen  # five clips, none shown to both
+    answered = {(v.user_id, v.clip_id) for v in _verdicts()}
+    assert len(answered) == 4 and len({clip for _, clip in answered}) == 4
