@@ -1,8 +1,7 @@
-"""DB services of the geometry review page: the tile queue, geometry verdicts, progress, re-correction."""
+"""DB services of the geometry review page: the tile queue, geometry verdicts, drawn instances, export."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from annotation_db.models import (Assignment, GeometryAction, Instance, Project,
                                   Verdict, VerdictKind)
 from annotation_db.projects import get_project
 from annotation_db.users import get_user
-from annotation_db.verdicts import counted_verdict, latest_instance_proposals, latest_verdicts, record_verdict
+from annotation_db.verdicts import counted_verdict, latest_instance_proposals, record_verdict
 from core.geodata import geometry_problem
 
 GEO_KINDS = (ProjectKind.railway, ProjectKind.buildings)
@@ -182,19 +181,6 @@ def _complete_if_done(session: Session, project: Project, user: User, tile: Tile
         complete_assignment(session, lease)
 
 
-def progress(session: Session, project: Project) -> dict:
-    """{"instances", "reviewed", "by_annotator": {name: instances reviewed}} for a geo project."""
-    total = len(session.exec(select(Instance.id).where(Instance.project_id == project.id)).all())
-    latest = latest_verdicts(session, project.id, VerdictKind.geometry, humans_only=True)
-    people = {u.id: u.name for u in session.exec(select(User).where(User.is_system.is_(False)))}
-    counts = Counter()
-    for user_id, _ in session.exec(select(Verdict.user_id, Verdict.instance_id).where(
-            Verdict.project_id == project.id, Verdict.kind == VerdictKind.geometry, counted_verdict()).distinct()):
-        if user_id in people:
-            counts[people[user_id]] += 1
-    return {"instances": total, "reviewed": len(latest), "by_annotator": dict(counts)}
-
-
 # ---- page services: ids and names in, plain values out, one transaction each ----
 
 
@@ -222,12 +208,6 @@ def add_instance(project_name: str, user_id: int, tile: TileItem, wkt: str) -> i
         instance = add_drawn_instance(session, get_user(session, user_id), get_project(session, project_name),
                                       tile, wkt)
         return instance.id
-
-
-def project_progress(project_name: str) -> dict:
-    """progress() of the named project."""
-    with session_scope() as session:
-        return progress(session, get_project(session, project_name))
 
 
 def export_geometries(project_name: str, out: str | Path, user_id: int | None = None) -> int:

@@ -13,6 +13,7 @@ from annotation_db import geo_review as gr
 from annotation_db.engine import session_scope
 from annotation_db.import_geo import import_geo
 from annotation_db.models import Assignment, Instance, Raster
+from annotation_db.progress import queue_progress, review_progress
 from annotation_db.projects import ProjectError, get_project
 from annotation_db.proposals import NewProposal, write_proposals
 from annotation_db.users import create_user
@@ -55,8 +56,8 @@ def test_queue_serves_the_most_uncertain_tile_and_completes_it_after_the_last_ve
     for item in rest[1:]:
         gr.save_geometry_verdict(session, person, project, tile, item.instance_id, "not_visible")
     assert session.get(Assignment, tile.assignment_id).completed_at is not None
-    stats = gr.progress(session, project)
-    assert stats["reviewed"] == len(tile.instances) and stats["by_annotator"] == {"ann": len(tile.instances)}
+    stats = queue_progress(session, project, person.id, "geometry")
+    assert stats.done == stats.mine == len(tile.instances)
     assert gr.next_tile(session, project, person).raster_id != busiest
 
 
@@ -83,10 +84,10 @@ def test_page_services_take_names_and_ids_and_return_plain_values(database, tmp_
     assert all(isinstance(i, int) for i in ids) and len(set(ids)) == len(ids)
     with session_scope() as session:
         assert session.get(Assignment, tile.assignment_id).completed_at is not None
-    stats = gr.project_progress("blocks")
-    assert stats["reviewed"] == len(tile.instances) and stats["by_annotator"] == {"ann": len(tile.instances)}
+    stats = review_progress("blocks", person.id, "geometry")
+    assert stats.done == stats.mine == len(tile.instances)
     out = tmp_path / "blocks.gpkg"
-    assert gr.export_geometries("blocks", out) == stats["instances"] and out.is_file()
+    assert gr.export_geometries("blocks", out) == stats.total and out.is_file()
 
 
 def test_a_reshaped_geometry_is_saved_as_adjusted_and_a_bad_shape_is_refused(session, project):

@@ -11,6 +11,7 @@ from annotation_db import sync_review as sr
 from annotation_db.engine import session_scope
 from annotation_db.import_geo import import_geo
 from annotation_db.models import Assignment, Clip, Project, ProjectKind, Role, Verdict, VerdictKind
+from annotation_db.progress import review_progress
 from annotation_db.projects import ensure_project
 from annotation_db.undo import undo_last
 from annotation_db.users import create_user
@@ -46,7 +47,7 @@ def test_undo_a_geometry_verdict_puts_the_instance_back_to_review_and_keeps_both
     assert actions[second] is None and actions[first] == "original"
     assert _rows(VerdictKind.geometry) == [(ann, "app", ""), (ann, "undone:app", ""),
                                            (ann, "undo", f"undo of verdict #{undone.verdict_id}")]
-    assert gr.project_progress("blocks")["reviewed"] == 1
+    assert review_progress("blocks", ann, "geometry").done == 1
     with session_scope() as session:
         assert set(latest_verdicts(session, 1, VerdictKind.geometry)) == {first}
     assert undo_last("blocks", bob, "geometry") is None  # only one's own verdicts

@@ -62,14 +62,6 @@ def heatmap_overlay(path: str | None, height: int, width: int) -> np.ndarray | N
     return None if heatmap is None else heatmap_colours(height, width, heatmap)
 
 
-def with_heatmap(frame: np.ndarray, heatmap: np.ndarray | None, opacity: float) -> np.ndarray:
-    """The frame blended with the heatmap (jet colours) at `opacity`; the map is of the frame letterboxed into a square."""
-    if heatmap is None or opacity <= 0:
-        return frame
-    colours = heatmap_colours(*frame.shape[:2], heatmap).astype(np.float32)
-    return (frame * (1 - opacity) + colours * opacity).astype(np.uint8)
-
-
 def with_boxes(image: np.ndarray, boxes: list[list[float]], colour: str = "#00ff66",
                width: int = 2) -> np.ndarray:
     """The image with normalised boxes drawn on it."""
@@ -117,4 +109,4 @@ def segment_around_centre(media_path: str, clip_id: int, cache_dir: Path) -> Pat
 
 
 __all__ = ["GUIDE", "MediaError", "boxed_frame", "centre_frame", "format_boxes", "heatmap_colours", "heatmap_overlay",
-           "load_heatmap", "parse_boxes", "segment_around_centre", "with_boxes", "with_heatmap"]
+           "load_heatmap", "parse_boxes", "segment_around_centre", "with_boxes"]
