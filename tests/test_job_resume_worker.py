@@ -123,22 +123,25 @@ def test_a_worker_taken_for_dead_stops_its_run_and_leaves_the_row_to_the_next(da
     assert "re-queued away from this worker" in (tmp_path / "job.log").read_text()
 
 
-def _wait_for(condition, timeout_s: float, what: str, job_id: int | None = None):
+def _wait_for(condition, timeout_s: float, what: str, job_id: int | None = None, outputs=()):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}" + (_job_story(job_id) if job_id else ""))
+    raise AssertionError(f"timed out waiting for {what}" + (_job_story(job_id, *outputs) if job_id else ""))
 
 
-def _job_story(job_id: int) -> str:
-    """The job's row and log tail, so a timeout says where the run stood."""
+def _job_story(job_id: int, *outputs) -> str:
+    """The job's row, log tail and the workers' own output, so a timeout says where the run stood."""
     row = _row(job_id)
-    log = open(row.log_path).read()[-3000:] if row.log_path and os.path.isfile(row.log_path) else "(no log)"
-    return (f"\njob {job_id}: {row.status.value}, worker {row.worker}, attempts {row.attempts}, "
-            f"error {row.error!r}\nlog tail:\n{log}")
+    story = (f"\njob {job_id}: {row.status.value}, worker {row.worker}, attempts {row.attempts}, "
+             f"step {row.progress_step}, error {row.error!r}")
+    for path in ([row.log_path] if row.log_path else []) + list(outputs):
+        text = open(path).read()[-2000:] if os.path.isfile(path) else "(none)"
+        story += f"\n--- {path}:\n{text}"
+    return story
 
 
 def _saved_step(path) -> int:
@@ -166,24 +169,26 @@ def test_a_job_whose_worker_is_killed_is_requeued_resumed_and_ends_as_an_uninter
         job_id = submit_job(session, user, "autocorrect", "train", None, params).id
     state_file, started = job_resume_path(job_id), time.monotonic()
     command = [sys.executable, "-m", "training", "worker"]
-    first = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    outputs = [tmp_path / "worker-1.out", tmp_path / "worker-2.out"]
+    first = subprocess.Popen(command, env=dict(os.environ), stdout=outputs[0].open("wb"), stderr=subprocess.STDOUT)
     second = None
     try:
-        _wait_for(lambda: _row(job_id).status is JobStatus.running, 60, "the first worker's claim", job_id)
-        second = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)  # idle beside it
-        _wait_for(lambda: _saved_step(state_file) >= 10 or _row(job_id).finished_at is not None, 60,
-                  "a resumable state at step 10", job_id)
-        assert _row(job_id).finished_at is None, "the job ended before its worker was killed" + _job_story(job_id)
+        _wait_for(lambda: _row(job_id).status is JobStatus.running, 60, "the first worker's claim", job_id, outputs)
+        second = subprocess.Popen(command, env=dict(os.environ), stdout=outputs[1].open("wb"),
+                                  stderr=subprocess.STDOUT)  # idle beside it
+        _wait_for(lambda: _saved_step(state_file) >= 10 or _row(job_id).finished_at is not None, 120,
+                  "a resumable state at step 10", job_id, outputs)
+        assert _row(job_id).finished_at is None, "the job ended before its worker was killed" + _job_story(
+            job_id, *outputs)
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
         killed = time.monotonic()
         saved_step = _saved_step(state_file)
         _wait_for(lambda: _row(job_id).status is not JobStatus.running or _row(job_id).attempts == 2, 30,
-                  "the second worker to notice", job_id)
+                  "the second worker to notice", job_id, outputs)
         noticed_s = time.monotonic() - killed
         _wait_for(lambda: _row(job_id).status in (JobStatus.succeeded, JobStatus.failed), 120,
-                  "the job's end", job_id)
+                  "the job's end", job_id, outputs)
     finally:
         for worker in (first, second):
             if worker is not None and worker.poll() is None:
