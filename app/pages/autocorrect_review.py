@@ -87,10 +87,8 @@ def _save(tile: gr.TileItem, instance_id: int, action: str, **fields) -> None:
     at = order.index(instance_id)
     later = order[at + 1:] + order[:at]  # the queue's order, wrapping round
     waiting = {i.instance_id for i in tile.instances if i.action is None}
-    st.session_state[f"geo_pick_{tile.raster_id}"] = next((i for i in later if i in waiting), instance_id)
-    # a new widget key: a selectbox keeps its own value over `index`, so the old one would stay on the
-    # instance just saved while the buttons act on another
-    st.session_state["geo_picker"] = st.session_state.get("geo_picker", 0) + 1
+    # the dropdown's own state, set before it is drawn: it and the buttons move to the same instance
+    st.session_state[_picker(tile.raster_id)] = next((i for i in later if i in waiting), instance_id)
     for key in ("geo_dx", "geo_dy", "geo_rot"):
         st.session_state.pop(key, None)  # the adjustment starts again from zero
 
@@ -135,16 +133,19 @@ def _editable(item: gr.InstanceItem) -> str:
     return item.proposal_wkt if item.proposal_wkt and item.confident is not False else item.noisy_wkt
 
 
+def _picker(raster_id: int) -> str:
+    """The key of a tile's Instance dropdown; its value is the selected instance id."""
+    return f"geo_instance_{raster_id}"
+
+
 def _move(tile: gr.TileItem, options: list[int], current: int, step: int) -> None:
     """Select the instance `step` places away in the list shown, wrapping round."""
-    st.session_state[f"geo_pick_{tile.raster_id}"] = options[(options.index(current) + step) % len(options)]
-    st.session_state["geo_picker"] = st.session_state.get("geo_picker", 0) + 1
+    st.session_state[_picker(tile.raster_id)] = options[(options.index(current) + step) % len(options)]
 
 
 def _reselect(undone) -> None:
     """After an undo: select the instance again, its adjustment from zero."""
-    st.session_state[f"geo_pick_{undone.raster_id}"] = undone.instance_id
-    st.session_state["geo_picker"] = st.session_state.get("geo_picker", 0) + 1
+    st.session_state[_picker(undone.raster_id)] = undone.instance_id
     for key in ("geo_dx", "geo_dy", "geo_rot"):
         st.session_state.pop(key, None)
 
@@ -195,11 +196,9 @@ def _tile_panel(tile: gr.TileItem) -> None:
     map_column, side = st.columns([3, 2], gap="large")
     with side:
         options = list(labels)
-        pick = st.session_state.get(f"geo_pick_{tile.raster_id}")
-        pick = pick if pick in labels else (pending[0] if pending else options[0])
-        selected = st.selectbox("Instance", options, format_func=labels.get, index=options.index(pick),
-                                key=f"geo_instance_{tile.raster_id}_{st.session_state.get('geo_picker', 0)}")
-        st.session_state[f"geo_pick_{tile.raster_id}"] = selected
+        if st.session_state.get(_picker(tile.raster_id)) not in labels:  # none yet, or hidden by the filter
+            st.session_state[_picker(tile.raster_id)] = pending[0] if pending else options[0]
+        selected = st.selectbox("Instance", options, format_func=labels.get, key=_picker(tile.raster_id))
         item = next(i for i in tile.instances if i.instance_id == selected)
         if item.model_version:
             st.caption(f"Correction by {item.model_version}" + (
