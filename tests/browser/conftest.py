@@ -454,6 +454,28 @@ def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 @pytest.fixture
+def buildings_tile(app_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, Any], Path]:
+    """`(user name, role) -> data dir`: a buildings project "blocks" of one generated 256 px tile with
+    AutoCorrect proposals, and that user (password "password123") in the app database."""
+    from annotation_db.engine import session_scope
+    from annotation_db.import_geo import import_geo
+    from annotation_db.projects import get_project
+    from annotation_db.users import create_user
+    from core.synthetic.geo import generate_geo
+    from training.autocorrect.predict import predict_project
+
+    def _make(name: str, role: Any) -> Path:
+        data = generate_geo(kind="buildings", tiles=1, size=256, seed=8, out=tmp_path_factory.mktemp("bld"))
+        with session_scope() as session:
+            import_geo(session, "blocks", "buildings", data / "rasters", data / "annotations.geojson")
+            assert predict_project(session, get_project(session, "blocks")) >= 4
+            create_user(session, name, role, "password123")
+        return app_db
+
+    return _make
+
+
+@pytest.fixture
 def log_in() -> Callable[..., None]:
     """`(page, url, name, password)`: open the app and log in through the login form."""
 

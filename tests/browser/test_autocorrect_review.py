@@ -12,12 +12,7 @@ from shapely import affinity
 from sqlmodel import select
 
 from annotation_db.engine import session_scope
-from annotation_db.import_geo import import_geo
 from annotation_db.models import Instance, Proposal, Role, Verdict, VerdictKind
-from annotation_db.projects import get_project
-from annotation_db.users import create_user
-from core.synthetic.geo import generate_geo
-from training.autocorrect.predict import predict_project
 
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 NO_DEMO = {"SEED_DEMO": "0"}
@@ -25,14 +20,9 @@ PASSWORD = "password123"
 
 
 @pytest.fixture
-def app_data(app_db, tmp_path, tmp_path_factory) -> Path:
+def app_data(buildings_tile) -> Path:
     """A buildings project of one 256 px tile with AutoCorrect proposals, and a researcher."""
-    data = generate_geo(kind="buildings", tiles=1, size=256, seed=8, out=tmp_path_factory.mktemp("bld"))
-    with session_scope() as session:
-        import_geo(session, "blocks", "buildings", data / "rasters", data / "annotations.geojson")
-        assert predict_project(session, get_project(session, "blocks")) >= 4
-        create_user(session, "rita", Role.researcher, PASSWORD)
-    return tmp_path
+    return buildings_tile("rita", Role.researcher)
 
 
 def _rows(model, *where):
