@@ -208,6 +208,34 @@ def measure_page(page, url: str, spec: tuple, verdicts: int, settle_ms: int) -> 
     return summary
 
 
+def review_tile_by_keyboard(page, run: Path, max_keys: int = 400) -> dict:
+    """Geometry review of one whole tile with the keyboard alone: A where a confident correction can be
+    accepted, else K (keep original), until the tile is done; verdicts counted in the run's database."""
+    import sqlite3
+
+    page.get_by_role("link", name="Geometry review").click()
+    _idle(page, "Tile ")
+    tile = page.locator("h3").filter(has_text="Tile ").first.inner_text()
+    left = int(page.get_by_text("instances left").first.inner_text().split()[0])
+    page.locator("h1").click()  # the focus on the page, not on a widget
+    started, keys = time.monotonic(), 0
+    while keys < max_keys:
+        heading = page.locator("h3").filter(has_text="Tile ")
+        if not heading.count() or heading.first.inner_text() != tile:  # the tile is done: the next, or none
+            break
+        accept = page.get_by_role("button", name="Accept correction")
+        page.keyboard.press("a" if accept.count() == 1 and accept.is_enabled() else "k")
+        keys += 1
+        page.wait_for_timeout(50)  # the run starts
+        page.wait_for_selector(IDLE, timeout=60_000)
+    seconds = time.monotonic() - started
+    with sqlite3.connect(run / "annotation.db") as db:
+        verdicts = db.execute("SELECT count(DISTINCT v.instance_id) FROM verdicts v JOIN users u ON u.id = v.user_id "
+                              "WHERE u.name = ? AND v.kind = 'geometry'", (USER,)).fetchone()[0]
+    return {"tile": tile, "instances": left, "keys": keys, "instances_with_verdict": verdicts,
+            "seconds": round(seconds, 1), "per_instance_ms": round(1000 * seconds / max(keys, 1), 1)}
+
+
 def machine() -> dict:
     """What ran it."""
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -229,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle-ms", type=int, default=300, help="pause after each item is idle")
     parser.add_argument("--keep-run", action="store_true", help="keep the run folder (server log, database)")
     parser.add_argument("--screenshots", type=Path, help="save a screenshot of a page that fails here")
+    parser.add_argument("--keyboard-tile", action="store_true",
+                        help="instead: review one whole Geometry review tile with the keyboard alone")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -247,7 +277,9 @@ def main(argv: list[str] | None = None) -> int:
             page.get_by_label("Password", exact=True).fill(PASSWORD)
             page.get_by_role("button", name="Log in").click()
             _idle(page, "Signed in as")
-            for spec in PAGES:
+            if args.keyboard_tile:
+                results["keyboard_tile"] = review_tile_by_keyboard(page, run)
+            for spec in PAGES if not args.keyboard_tile else ():
                 if spec[0] in args.pages:
                     try:
                         results["pages"][spec[0]] = measure_page(page, url, spec, args.verdicts, args.settle_ms)
