@@ -7,7 +7,7 @@ import streamlit as st
 from annotation_db.localization_review import ClipTask, localization_projects, save_sound_answer, sound_task
 from annotation_db.progress import review_progress, sound_checks_left
 from core.config import get_settings
-from ui.audio_view import autoplay_setting, spectrogram_image
+from ui.audio_view import STEP_KEYS, autoplay_setting, frame_step_keys, spectrogram_image
 from ui.boxes import MediaError, boxed_frame, segment_around_centre
 from ui.flash import flash, saving, show_flashes
 from ui.pickers import choose_project
@@ -19,6 +19,7 @@ ANSWERS = {"Yes": ("yes", "Y"), "No": ("no", "N"), "Not sure": ("not_sure", "S")
 
 st.title("Sound check")
 me = require_user()
+frame_step_keys()
 
 project_name = choose_project(localization_projects(), "sound_project", "localisation")
 
@@ -66,7 +67,7 @@ def review_panel() -> None:
         column.button(label, key=f"answer_{answer}", width="stretch", shortcut=key, on_click=_answer,
                       args=(task, label, answer))
     _undo_button()
-    st.caption("Keys: Y yes · N no · S not sure · U undo your last answer")
+    st.caption("Keys: Y yes · N no · S not sure · U undo your last answer · " + STEP_KEYS)
     for clip_id, media_path in sound_checks_left(project_name, me.id):
         if clip_id != clip.id and media_path:
             prepare_ahead(("sound", clip_id), _prepare, media_path, clip_id)

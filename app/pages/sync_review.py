@@ -9,7 +9,7 @@ import streamlit as st
 from annotation_db import sync_review as sr
 from annotation_db.progress import review_progress
 from core.media import MediaError
-from ui.audio_view import autoplay_setting, spectrogram_image
+from ui.audio_view import STEP_KEYS, autoplay_setting, frame_step_keys, spectrogram_image
 from ui.flash import flash, saving, show_flashes
 from ui.lease import keep_view_lease
 from ui.session import require_user
@@ -22,10 +22,11 @@ CATEGORY_BUTTONS = (  # (category, label, icon, keyboard shortcut)
     ("no_source", "No sound or no visible source", ":material/volume_off:", "N"),
 )
 HOTKEYS = ("Keys: Y in sync as played · X in sync without correction · A uniform or ambient · N no sound or no source"
-           " · U undo your last answer")
+           " · U undo your last answer · " + STEP_KEYS)
 
 user = require_user()
 st.title("Sync review")
+frame_step_keys()
 
 projects = sr.sync_projects()
 if not projects:

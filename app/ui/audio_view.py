@@ -1,9 +1,11 @@
-"""What the audio review pages show of a clip's sound: a spectrogram image, and the autoplay setting."""
+"""What the audio review pages show of a clip's sound and pictures: a spectrogram image, the autoplay setting
+and keys that step the player one frame."""
 
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+import streamlit.components.v1 as components
 from matplotlib import colormaps
 from PIL import Image
 
@@ -39,3 +41,28 @@ def autoplay_setting() -> bool:
 
     return st.toggle("Play each clip automatically", value=st.session_state.get(_PREFERENCE, True),
                      key=AUTOPLAY_KEY, on_change=remember, help="Off: press play yourself.")
+
+
+STEP_KEYS = ", / . step one frame (1/25 s) back / forward"
+_FRAME_STEP_JS = """<script>
+const doc = window.parent.document;  // the app's page: this component's iframe shares its origin
+if (!doc.frameStepKeys) {
+  doc.frameStepKeys = true;
+  doc.addEventListener("keydown", (event) => {
+    if (event.key !== "," && event.key !== "." || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.target.closest && event.target.closest("input, textarea, [contenteditable=true]")) return;
+    const players = [...doc.querySelectorAll('[data-testid="stMain"] video')];
+    const player = players[players.length - 1];
+    if (!player) return;
+    player.pause();
+    const step = (event.key === "." ? 1 : -1) / %(fps)s;
+    player.currentTime = Math.max(0, Math.min(player.duration || Infinity, player.currentTime + step));
+    event.preventDefault();
+  });
+}
+</script>"""
+
+
+def frame_step_keys(fps: int = 25) -> None:
+    """Let , and . pause the page's player and step it one frame (1 / fps s) back or forward."""
+    components.html(_FRAME_STEP_JS % {"fps": int(fps)}, height=0)

@@ -56,6 +56,16 @@ def test_review_each_verdict_and_the_tolerance_study(log_in, page, streamlit_ser
     # playback starts by itself (no click on the player)
     page.wait_for_function("() => [...document.querySelectorAll('video')].some(v => v.currentTime > 0)", timeout=10000)
     expect(page.get_by_text("Spectrogram of the clip as recorded")).to_be_visible()
+    # , and . pause the player and step it one frame (1/25 s)
+    page.locator("h1").click()
+    for _ in range(3):
+        page.keyboard.press(",")  # pauses it, three frames back (room to step forward at the clip's end)
+    state = "() => [document.querySelector('video').currentTime, document.querySelector('video').paused]"
+    before, paused = page.evaluate(state)
+    page.keyboard.press(".")
+    page.keyboard.press(".")
+    after, still_paused = page.evaluate(state)
+    assert paused and still_paused and after == pytest.approx(before + 2 / 25, abs=1e-3)
 
     # the player starts at the model's best offset; one step right plays +4
     slider = page.get_by_role("slider")
