@@ -77,7 +77,8 @@ def sound_checks_left(project_name: str, user_id: int, limit: int = 3) -> list[t
         project = get_project(session, project_name)
         boxed = _items(session, project, "sound").subquery()
         answered = select(Verdict.clip_id).where(Verdict.project_id == project.id, Verdict.kind == VerdictKind.sound,
-                                                 Verdict.user_id == user_id, counted_verdict())
+                                                 Verdict.user_id == user_id, Verdict.clip_id.is_not(None),
+                                                 counted_verdict())
         rows = session.exec(select(Clip.id, Clip.media_path).where(Clip.id.in_(select(boxed.c[0])),
                                                                     Clip.id.not_in(answered))
                             .order_by(Clip.id).limit(limit)).all()

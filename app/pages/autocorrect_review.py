@@ -30,7 +30,6 @@ EDIT_HELP = ("On the map: the selected shape is in cyan. Its pencil tool moves v
 
 user = require_user()
 st.title("Geometry review")
-show_flashes()
 
 projects = gr.geo_projects()
 project_name = choose_project(projects, "geo_project", "railway or buildings")
@@ -91,6 +90,15 @@ def _save(tile: gr.TileItem, instance_id: int, action: str, **fields) -> None:
     st.session_state[_picker(tile.raster_id)] = next((i for i in later if i in waiting), instance_id)
     for key in ("geo_dx", "geo_dy", "geo_rot"):
         st.session_state.pop(key, None)  # the adjustment starts again from zero
+
+
+def _save_adjustment(tile: gr.TileItem, item: gr.InstanceItem) -> None:
+    """Store the shift and rotation as the inputs hold them at the click (a value typed just before is
+    committed by that click, after the button was drawn)."""
+    state = st.session_state
+    _save(tile, item.instance_id, "adjusted", dx_m=state.get("geo_dx", 0.0), dy_m=state.get("geo_dy", 0.0),
+          rotation_deg=state.get("geo_rot", 0.0),
+          from_correction=state.get("geo_base") != "Original" and item.proposal_wkt is not None)
 
 
 def _save_shape(tile: gr.TileItem, instance_id: int, wkt: str) -> None:
@@ -223,9 +231,8 @@ def _tile_panel(tile: gr.TileItem) -> None:
         dx = st.number_input("Shift east (m)", -50.0, 50.0, 0.0, 0.1, key="geo_dx")
         dy = st.number_input("Shift north (m)", -50.0, 50.0, 0.0, 0.1, key="geo_dy")
         rot = st.number_input("Rotation (degrees, counter-clockwise)", -45.0, 45.0, 0.0, 0.5, key="geo_rot")
-        st.button("Save adjustment", key="geo_adjusted", icon=":material/tune:", on_click=_save, shortcut="S",
-                  args=(tile, selected, "adjusted"),
-                  kwargs={"dx_m": dx, "dy_m": dy, "rotation_deg": rot, "from_correction": from_correction})
+        st.button("Save adjustment", key="geo_adjusted", icon=":material/tune:", on_click=_save_adjustment,
+                  shortcut="S", args=(tile, item))
         st.button("Re-correct the rest", key="geo_recorrect", icon=":material/auto_fix_high:", on_click=_recorrect,
                   args=(tile,), disabled=not pending, help="Runs the model again on the instances without a verdict, "
                   "with every fixed instance of this tile in its memory map.")

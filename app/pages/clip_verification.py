@@ -12,6 +12,7 @@ import streamlit as st
 
 from annotation_db import clip_verification as cv
 from ui.flash import saving, show_flashes
+from ui.lease import keep_view_lease
 from ui.session import require_user
 
 ALL_CLASSES = "All classes"
@@ -190,3 +191,4 @@ if user.is_researcher:
         report()
 else:
     verify()
+keep_view_lease(lambda: cv.clip_to_verify(project_id, user.id, label, _revisiting()), "clip_verification")

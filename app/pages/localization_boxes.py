@@ -16,6 +16,7 @@ from ui.session import require_user
 from ui.undo import undo_button
 
 EDIT = "boxes_edit"  # {"clip": id, "boxes": [[x1, y1, x2, y2]], "version": n}: what the editor shows
+VERSIONS = "boxes_edit_versions"  # a counter that never repeats: each start of the editor gets its own token
 EDITOR_KEY = "boxes_editor"
 TEXT_KEY = "boxes_text"
 HOTKEYS = ("Keys on the page: S save boxes · L cannot be localised · K skip · U undo your last boxes. "
@@ -40,7 +41,7 @@ def _edit(task: ClipTask) -> dict:
     """The boxes being edited for this clip (the user's earlier ones, else the model's or imported ones)."""
     edit = st.session_state.get(EDIT)
     if edit is None or edit["clip"] != task.clip.id:
-        edit = st.session_state[EDIT] = {"clip": task.clip.id, "boxes": task.starting_boxes(), "version": 0}
+        edit = st.session_state[EDIT] = {"clip": task.clip.id, "boxes": task.starting_boxes(), "version": _next()}
         st.session_state[TEXT_KEY] = format_boxes(edit["boxes"])
     return edit
 
@@ -81,7 +82,12 @@ def _from_text(task: ClipTask) -> None:
     except ValueError as exc:
         flash(f"Boxes not changed: {exc}", warning=True)
         return
-    edit["version"] += 1
+    edit["version"] = _next()
+
+
+def _next() -> int:
+    st.session_state[VERSIONS] = st.session_state.get(VERSIONS, 0) + 1
+    return st.session_state[VERSIONS]
 
 
 def _token(edit: dict) -> str:

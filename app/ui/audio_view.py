@@ -46,16 +46,18 @@ def autoplay_setting() -> bool:
 STEP_KEYS = ", / . step one frame (1/25 s) back / forward"
 _FRAME_STEP_JS = """<script>
 const doc = window.parent.document;  // the app's page: this component's iframe shares its origin
+window.frameElement.dataset.frameStep = "%(fps)s";  // keys act only while a page that asked for them shows
 if (!doc.frameStepKeys) {
   doc.frameStepKeys = true;
   doc.addEventListener("keydown", (event) => {
     if (event.key !== "," && event.key !== "." || event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.target.closest && event.target.closest("input, textarea, [contenteditable=true]")) return;
+    const marker = doc.querySelector("iframe[data-frame-step]");
     const players = [...doc.querySelectorAll('[data-testid="stMain"] video')];
     const player = players[players.length - 1];
-    if (!player) return;
+    if (!marker || !player) return;
     player.pause();
-    const step = (event.key === "." ? 1 : -1) / %(fps)s;
+    const step = (event.key === "." ? 1 : -1) / Number(marker.dataset.frameStep);
     player.currentTime = Math.max(0, Math.min(player.duration || Infinity, player.currentTime + step));
     event.preventDefault();
   });

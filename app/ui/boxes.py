@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -102,9 +101,7 @@ def segment_around_centre(media_path: str, clip_id: int, cache_dir: Path) -> Pat
     out = cache_dir / "localization" / f"clip-{clip_id}-5s.mp4"
     if not out.is_file():
         centre = centre_time(media_path)
-        partial = out.with_name(f"{out.stem}.{uuid.uuid4().hex}.part.mp4")
-        cut_segment(media_path, partial, max(centre - SEGMENT_SECONDS / 2, 0.0), centre + SEGMENT_SECONDS / 2)
-        partial.replace(out)  # cut ahead in the background or for the page: neither sees half a file
+        cut_segment(media_path, out, max(centre - SEGMENT_SECONDS / 2, 0.0), centre + SEGMENT_SECONDS / 2)
     return out
 
 

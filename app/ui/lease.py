@@ -17,7 +17,7 @@ RENEW_SHARE = 0.5  # renew when half the view lease is left, so one late run doe
 def keep_view_lease(claim: Callable[[], Any], key: str) -> None:
     """Call `claim` (the page's claim service, which renews the user's open lease) every half view lease
     while the page is open, in a fragment of its own: nothing else of the page reruns."""
-    every = max(view_lease_length() * RENEW_SHARE, timedelta(seconds=10))
+    every = max(view_lease_length() * RENEW_SHARE, timedelta(seconds=1))
     stamp = f"_lease_renewed_{key}"
     st.session_state.setdefault(stamp, time.monotonic())  # the page's own claim has just renewed it
 

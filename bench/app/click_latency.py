@@ -129,12 +129,12 @@ def fresh_run_dir(workspace: Path) -> Path:
 def start_server(run: Path) -> tuple[subprocess.Popen, str]:
     """`streamlit run app/main.py` on a free loopback port, healthy."""
     port = _free_port()
-    log = (run / "streamlit.log").open("wb")
-    process = subprocess.Popen(
-        [PYTHON, "-m", "streamlit", "run", "app/main.py", "--server.address", "127.0.0.1", "--server.port",
-         str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env=dict(_env(run), SEED_DEMO="0"), stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True)
+    with (run / "streamlit.log").open("wb") as log:  # the server keeps its own handle
+        process = subprocess.Popen(
+            [PYTHON, "-m", "streamlit", "run", "app/main.py", "--server.address", "127.0.0.1", "--server.port",
+             str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=REPO, env=dict(_env(run), SEED_DEMO="0"), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     for _ in range(300):
@@ -144,6 +144,7 @@ def start_server(run: Path) -> tuple[subprocess.Popen, str]:
         except OSError:
             time.sleep(0.2)
     os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=20)
     raise RuntimeError("streamlit did not start:\n" + (run / "streamlit.log").read_text()[-3000:])
 
 
@@ -177,7 +178,7 @@ def _type_a_box_if_none(page) -> None:
     _idle(page)
 
 
-def measure_page(page, url: str, spec: tuple, verdicts: int, settle_ms: int) -> dict:
+def measure_page(page, spec: tuple, verdicts: int, settle_ms: int) -> dict:
     """N verdicts on one page; latencies of those whose next item showed."""
     name, link, item_js, button, ready, done = spec
     page.get_by_role("link", name=link).click()
@@ -282,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
             for spec in PAGES if not args.keyboard_tile else ():
                 if spec[0] in args.pages:
                     try:
-                        results["pages"][spec[0]] = measure_page(page, url, spec, args.verdicts, args.settle_ms)
+                        results["pages"][spec[0]] = measure_page(page, spec, args.verdicts, args.settle_ms)
                     except Exception as error:  # report the page, measure the others
                         if args.screenshots:
                             page.screenshot(path=str(args.screenshots / f"{spec[0]}.png"), full_page=True)

@@ -12,7 +12,7 @@ from annotation_db.engine import session_scope
 from annotation_db.models import Assignment, Role, as_utc, utcnow
 
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
-VIEW_LEASE_S = 15  # renewed every 10 s (half of it, but not more often than every 10 s)
+VIEW_LEASE_S = 15  # renewed every 7.5 s (half of it)
 ENV = {"SEED_DEMO": "0", "VIEW_LEASE_MINUTES": str(VIEW_LEASE_S / 60)}
 PASSWORD = "password123"
 

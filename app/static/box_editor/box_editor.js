@@ -23,6 +23,7 @@
   let spaceHeld = false;
   let seq = 0;
   let reportTimer = null;
+  let reported = "[]";       // the boxes the app last heard of (JSON of normalised())
 
   function post(type, data) {
     window.parent.postMessage(Object.assign({isStreamlitMessage: true, type: type}, data), "*");
@@ -127,16 +128,25 @@
   function report(save) {
     clearTimeout(reportTimer);
     reportTimer = null;
+    const now = normalised();
+    if (!save && JSON.stringify(now) === reported) return;  // a selection alone changes nothing to store
+    reported = JSON.stringify(now);
     seq += 1;
     post("streamlit:setComponentValue", {
-      value: {boxes: normalised(), reset: resetToken, seq: seq, save: !!save}, dataType: "json"});
+      value: {boxes: now, reset: resetToken, seq: seq, save: !!save}, dataType: "json"});
   }
 
+  // edits are sent after a pause (one rerun for a burst of nudges); leaving the frame sends them at once
   function edited() {
     draw();
     clearTimeout(reportTimer);
     reportTimer = setTimeout(() => report(false), REPORT_MS);
   }
+
+  window.addEventListener("blur", () => {  // the pointer left for the page: send what is pending first
+    spaceHeld = false;
+    if (reportTimer) report(false);
+  });
 
   function save() {
     if (!boxes.length) {
@@ -183,6 +193,7 @@
 
   window.addEventListener("mousemove", (event) => {
     if (!drag) return;
+    if (event.buttons === 0) { endDrag(); return; }  // released outside the frame
     const [sx, sy] = screenPoint(event);
     const [x, y] = toImage(sx, sy);
     if (drag.mode === "pan") {
@@ -198,7 +209,7 @@
     draw();
   });
 
-  window.addEventListener("mouseup", () => {
+  function endDrag() {
     if (!drag) return;
     const mode = drag.mode;
     drag = null;
@@ -206,9 +217,18 @@
     const b = boxes[selected];
     if (b && (b[2] - b[0] < MIN_BOX || b[3] - b[1] < MIN_BOX)) {
       if (mode === "draw") { boxes.splice(selected, 1); selected = -1; draw(); return; }
+      if (mode === "resize") boxes[selected] = atLeastMin(b);
     }
     edited();
-  });
+  }
+
+  function atLeastMin([x1, y1, x2, y2]) {
+    const w = Math.max(x2 - x1, MIN_BOX), h = Math.max(y2 - y1, MIN_BOX);
+    const left = clamp(x1, 0, iw() - w), top = clamp(y1, 0, ih() - h);
+    return [left, top, left + w, top + h];
+  }
+
+  window.addEventListener("mouseup", endDrag);
 
   canvas.addEventListener("wheel", (event) => {
     event.preventDefault();
@@ -220,7 +240,8 @@
   document.addEventListener("keydown", (event) => {
     if (event.target.tagName === "INPUT" && event.target.type === "range") return;
     const key = event.key;
-    if (key === " ") { spaceHeld = true; event.preventDefault(); return; }
+    const onFrame = event.target === canvas || event.target === document.body;  // not on a toolbar control
+    if (key === " " && onFrame) { spaceHeld = true; event.preventDefault(); return; }
     const arrows = {ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1]};
     if (arrows[key] && selected >= 0) {
       event.preventDefault();
@@ -239,7 +260,7 @@
       boxes.splice(selected, 1);
       selected = boxes.length ? Math.min(selected, boxes.length - 1) : -1;
       edited();
-    } else if (key === "Tab" && boxes.length) {
+    } else if (key === "Tab" && boxes.length && onFrame) {
       event.preventDefault();
       selected = (selected + (event.shiftKey ? boxes.length - 1 : 1)) % boxes.length;
       draw();
@@ -273,7 +294,10 @@
 
   // ---- rendering what the app sends ----
   function reset() {
+    clearTimeout(reportTimer);  // a report about the boxes of before is not sent after them
+    reportTimer = null;
     boxes = fromNormalised(args.boxes);
+    reported = JSON.stringify(normalised());
     selected = boxes.length ? 0 : -1;
     $("save").disabled = false;
     layout();
