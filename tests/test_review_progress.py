@@ -37,3 +37,30 @@ def test_sync_progress_counts_items_people_answered_and_ones_own(database):
     assert progress.text("clips reviewed") == "2 of 4 clips reviewed · yours 1" and progress.share == 0.5
     with pytest.raises(ValueError, match="unknown review queue"):
         review_progress("p", ann, "everything")
+
+
+@pytest.mark.both_databases
+def test_boxes_and_sound_queues_count_people_only_and_ask_about_boxed_clips(database):
+    from annotation_db.models import VerdictKind
+    from annotation_db.progress import sound_checks_left
+    from annotation_db.users import system_user
+    from annotation_db.verdicts import record_verdict
+
+    with session_scope() as session:
+        project = ensure_project(session, "loc", ProjectKind.localization)
+        clips = [Clip(project_id=project.id, key=f"c{i}", media_path=f"/media/c{i}.mp4") for i in range(4)]
+        session.add_all(clips + [Clip(project_id=project.id, key="no-media")])
+        session.flush()
+        ann = create_user(session, "ann", Role.annotator, "password1")
+        imported = system_user(session)  # the VGG-SS file's boxes: not a person's verdict
+        box = [[0.1, 0.1, 0.5, 0.5]]
+        record_verdict(session, imported, project, VerdictKind.boxes, clip_id=clips[0].id, boxes=box)
+        record_verdict(session, ann, project, VerdictKind.boxes, clip_id=clips[1].id, boxes=box)
+        record_verdict(session, ann, project, VerdictKind.boxes, clip_id=clips[2].id, cannot_localise=True)
+        record_verdict(session, ann, project, VerdictKind.boxes, clip_id=clips[3].id, boxes=box)
+        record_verdict(session, ann, project, VerdictKind.sound, clip_id=clips[1].id, answer="yes")
+        ann_id, ids = ann.id, [c.id for c in clips]
+    assert review_progress("loc", ann_id, "boxes") == QueueProgress(total=4, done=3, mine=3)
+    # the sound check asks about clips with a person's boxes: c1 (answered) and c3, not c0 or c2
+    assert review_progress("loc", ann_id, "sound") == QueueProgress(total=2, done=1, mine=1)
+    assert sound_checks_left("loc", ann_id) == [(ids[3], "/media/c3.mp4")]
