@@ -111,6 +111,19 @@ def _shown_clip(page) -> str:
     return page.locator('[data-testid="stMain"] p strong').filter(has_text="_").first.inner_text()
 
 
+def _next_clip(page, answered: str) -> str | None:
+    """The clip shown after `answered` (None once the page says none is left), waiting out the rerun."""
+    for _ in range(100):
+        if page.get_by_text("No clip left to review").count():
+            return None
+        if page.get_by_text("What is this clip?").count():
+            shown = _shown_clip(page)
+            if shown != answered:
+                return shown
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the page still shows {answered} after its answer")
+
+
 def test_two_annotators_are_never_shown_the_same_clip(log_in, page, browser, streamlit_server, wait_for_app,
                                                       app_data):
     with session_scope() as session:
@@ -127,10 +140,12 @@ def test_two_annotators_are_never_shown_the_same_clip(log_in, page, browser, str
             seen[name].append(_shown_clip(tab))
         for _ in range(2):  # each answers; the next clips differ again
             for tab, name in ((page, "ann"), (second, "bea")):
+                answered = seen[name][-1]
                 tab.get_by_role("button", name="Uniform or ambient sound").click()
-                wait_for_app(tab, text="uniform or ambient sound.")
-                if not tab.get_by_text("No clip left to review").count():
-                    seen[name].append(_shown_clip(tab))
+                wait_for_app(tab, text=f"Saved {answered}: uniform or ambient sound.")
+                following = _next_clip(tab, answered)
+                if following is not None:
+                    seen[name].append(following)
     finally:
         other.close()
     shown = seen["ann"] + seen["bea"]
