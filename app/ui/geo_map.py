@@ -31,17 +31,11 @@ STYLES = {  # layer -> (colour, weight)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def view_rgb(path: str, window: tuple[int, int, int, int] | None = None) -> np.ndarray:
-    """(h, w, 3) uint8 of a raster px window (default: the whole tile), at most MAX_SIDE a side."""
-    return read_rgb(path, window, MAX_SIDE)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
 def view_image_url(path: str, window: tuple[int, int, int, int] | None = None) -> str:
-    """view_rgb() as a JPEG data URL (quality JPEG_QUALITY), encoded once per tile and window: about a
-    tenth of folium's PNG, so the map's HTML is small enough to rebuild and send with each verdict."""
+    """A raster px window (default: the whole tile), at most MAX_SIDE a side, as a JPEG data URL (quality
+    JPEG_QUALITY), read and encoded once per tile and window: about a tenth of folium's PNG."""
     buffer = io.BytesIO()
-    Image.fromarray(view_rgb(path, window)).save(buffer, format="JPEG", quality=JPEG_QUALITY)
+    Image.fromarray(read_rgb(path, window, MAX_SIDE)).save(buffer, format="JPEG", quality=JPEG_QUALITY)
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
