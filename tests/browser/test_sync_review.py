@@ -53,8 +53,9 @@ def test_review_each_verdict_and_the_tolerance_study(log_in, page, streamlit_ser
     page.get_by_role("link", name="Sync review").click()
     wait_for_app(page, text="What is this clip?")
     expect(page.get_by_text("0 of 5 clips reviewed · yours 0")).to_be_visible()
-    # playback starts by itself (no click on the player)
-    page.wait_for_function("() => [...document.querySelectorAll('video')].some(v => v.currentTime > 0)", timeout=10000)
+    # playback is asked to start by itself, or has (no click on the player)
+    page.wait_for_function("() => [...document.querySelectorAll('video')].some(v => v.autoplay || v.currentTime > 0)",
+                           timeout=20000)
     expect(page.get_by_text("Spectrogram of the clip as recorded")).to_be_visible()
     # , and . pause the player and step it one frame (1/25 s)
     page.locator("h1").click()
