@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from annotation_db.engine import session_scope
 from annotation_db.import_clips import import_clips
-from annotation_db.models import Clip, ModelVersion, Proposal, Role
+from annotation_db.models import Clip, ModelVersion, Proposal, Role, TrainingJob
 from annotation_db.projects import get_project
 from annotation_db.users import create_user
 from annotation_db.verdicts import record_verdict
@@ -42,7 +42,13 @@ def toy(database, monkeypatch):
 
 
 def _run_jobs() -> None:
+    """Run every queued job; fail with each unsuccessful job's status and error (its log tail)."""
     assert run_worker(until_idle=True, poll_s=0.1) >= 1
+    with session_scope() as session:
+        ended = [job_details(session, job.id) for job in session.exec(select(TrainingJob))]
+    unsuccessful = [f"job {d['id']} {d['kind']}: {d['status']}\n{d['error']}" for d in ended
+                    if d["status"] != "succeeded"]
+    assert not unsuccessful, "\n".join(unsuccessful)
 
 
 def test_a_family_added_by_registry_runs_train_evaluate_predict_and_retrain_as_jobs(toy, tmp_path):
@@ -65,8 +71,8 @@ def test_a_family_added_by_registry_runs_train_evaluate_predict_and_retrain_as_j
     _run_jobs()
     with session_scope() as session:
         proposals = session.exec(select(Proposal)).all()
-        assert len(proposals) == 8 and {p.model_version for p in proposals} == {version.version}
-        assert job_details(session, predict.id)["status"] == "succeeded"
+        log = Path(job_details(session, predict.id)["log_path"]).read_text()
+        assert len(proposals) == 8 and {p.model_version for p in proposals} == {version.version}, log
         project = get_project(session, "verify")
         user = session.get(type(rita), rita.id)
         evaluation = submit_job(session, user, "toy", "evaluate", project, {"benchmark": {"items": 6}})
