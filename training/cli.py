@@ -100,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.action == "run-job":
         from training.job_runner import run_job
+        from training.worker import die_with_worker
 
+        die_with_worker()
         return run_job(args.job_id)
     if args.action in ("jobs", "versions"):
         from training.job_cli import run_jobs_command, run_versions_command

@@ -28,6 +28,7 @@ from training.progress import JOB_ENV
 
 POLL_S = 2.0
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+WORKER_PID_ENV = "JOB_WORKER_PID"  # set on a job's child: the pid of the worker that runs it
 
 
 def worker_name() -> str:
@@ -63,7 +64,7 @@ def run_claimed_job(job: TrainingJob) -> JobStatus:
     with log_path.open("ab") as log:
         child = subprocess.Popen([sys.executable, "-m", "training", "run-job", str(job.id)],
                                  stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                 env=env, start_new_session=True, preexec_fn=_die_with_parent)
+                                 env={**env, WORKER_PID_ENV: str(os.getpid())}, start_new_session=True)
         stopped = _watch(child, job.id)
     if not _still_mine(job):
         # taken for dead (beats lost for JOB_STALE_SECONDS) and re-queued: its next run owns the row now
@@ -117,13 +118,20 @@ def _local_pid(worker: str | None) -> int | None:
     return int(pid) if host == socket.gethostname() and pid.isdigit() else None
 
 
-def _die_with_parent() -> None:
-    """In the job's child: be killed when the worker dies, so a job is never run by nobody's child
-    (the next worker re-queues it from its stale heartbeat)."""
+def die_with_worker() -> None:
+    """In a job's child process: be killed when the worker that started it dies, so a job is never run
+    by nobody's child (the next worker re-queues it from its stale heartbeat)."""
+    # Set here, after exec, rather than in a preexec_fn: code run between fork and exec can deadlock
+    # when the worker has other threads (torch's, the database driver's).
+    worker_pid = int(os.environ.get(WORKER_PID_ENV, 0))
+    if not worker_pid:
+        return
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (AttributeError, OSError):  # not Linux: the stale-heartbeat rule still re-queues the job
-        pass
+        return
+    if os.getppid() != worker_pid:  # the worker died before the signal was armed
+        os._exit(1)
 
 
 def _watch(child: subprocess.Popen, job_id: int) -> bool:
