@@ -11,7 +11,7 @@ from shapely.geometry import shape
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))  # the app's own import root
 
-from ui.geo_edit import from_pixel_frame, map_edits  # noqa: E402
+from ui.geo_edit import from_pixel_frame, map_edits, snap_targets  # noqa: E402
 from ui.geo_map import pixel_frame  # noqa: E402
 
 SKEWED = (0.5, 0.1, 500000.0, 0.05, -0.5, 3700000.0)  # a rotated 0.5 m raster in UTM
@@ -44,3 +44,12 @@ def test_map_edits_reports_a_moved_vertex_and_a_drawn_shape_and_nothing_for_an_u
     assert len(edits.drawn) == 1
     assert shapely.from_wkt(edits.drawn[0]).equals_exact(
         shapely.from_wkt(from_pixel_frame(shape(drawn), SKEWED)), 1e-9)
+
+
+def test_snap_targets_are_the_distinct_vertices_of_shapes_near_the_selected_one_in_the_map_frame():
+    near = "POLYGON ((500025 3699990, 500030 3699990, 500030 3699985, 500025 3699990))"  # 5 m east of it
+    far = "POLYGON ((500400 3699600, 500405 3699600, 500405 3699595, 500400 3699600))"
+    targets = snap_targets(SQUARE, [near, far], SKEWED)
+    expected = shapely.get_coordinates(shape(pixel_frame(near, SKEWED)))[:3]
+    assert sorted(map(tuple, targets)) == sorted(map(tuple, expected.round(3).tolist()))  # the closing vertex once
+    assert snap_targets(None, [near], SKEWED) == [] and snap_targets(SQUARE, [], SKEWED) == []

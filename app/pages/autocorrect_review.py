@@ -24,9 +24,10 @@ ACTIONS = (  # (action, button label, icon, keyboard shortcut)
 )
 HOTKEYS = ("Keys: A accept · K keep original · V not visible · O obsolete · S save adjustment · E save edited shape"
            " · N next · P previous · U undo your last verdict")
-EDIT_HELP = ("On the map: the selected shape is in cyan. Its pencil tool moves vertices (drag a square), adds one "
-             "(drag a midpoint) or deletes one (click it); Save on the map's toolbar ends the edit. The line or "
-             "polygon tool draws a missing track or building.")
+EDIT_HELP = ("On the map: the selected shape is in cyan. Drag its ✥ handle to move it and its ⟳ handle to turn it. "
+             "The pencil tool moves vertices (drag a square), adds one (drag a midpoint) or deletes one (click it); "
+             "Save on the map's toolbar ends the edit. Moved shapes and vertices snap to the vertices of nearby "
+             "shapes (hold Alt to place freely). The line or polygon tool draws a missing track or building.")
 
 user = require_user()
 st.title("Geometry review")
@@ -249,7 +250,9 @@ def _tile_panel(tile: gr.TileItem) -> None:
     editable = _editable(item)
     with map_column:
         m = review_map(tile.path, tile.width, tile.height, tile.transform, layers, selected)
-        add_editor(m, tile.kind, selected, editable, tile.transform)
+        others = [w for i in tile.instances if i.instance_id != selected
+                  for w in (i.noisy_wkt, i.proposal_wkt, i.final_wkt) if w]
+        add_editor(m, tile.kind, selected, editable, tile.transform, others)
         # a map per instance (and per added batch): edits of one never show up as edits of another
         state = render_map(m, key=f"geo_map_{tile.raster_id}_{selected}_{st.session_state.get('geo_map_version', 0)}",
                            height=560, returned_objects=["all_drawings"])

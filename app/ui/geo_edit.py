@@ -1,24 +1,47 @@
-"""Editing geometries on the review map: the selected shape's vertices are dragged, added (drag a
-midpoint) or deleted (click a vertex), and missing buildings or tracks are drawn, with leaflet-draw
-(vendored). Shapes travel in the map's pixel frame (x = column, y = -row) and are saved in the
-raster's CRS."""
+"""Editing geometries on the review map: the selected shape is moved and rotated by its handles, its
+vertices dragged, added (drag a midpoint) or deleted (click a vertex) with leaflet-draw (vendored),
+snapping to other shapes' vertices; missing buildings or tracks are drawn. Shapes travel in the map's
+pixel frame (x = column, y = -row) and are saved in the raster's CRS."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import folium
+import numpy as np
 import shapely
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
 from folium.plugins import Draw
+from folium.template import Template
 from shapely import affinity
 from shapely.geometry import shape
 
 from core.autocorrect.se2 import affine_matrix
 from ui.geo_map import pixel_frame
+from ui.maps import static_url
 
 EDIT_LAYER = "Edit shape"
 DRAW_TOOL = {"buildings": "polygon", "railway": "polyline"}
 MOVED_PX = 0.05  # a vertex moved less than this (px) is not an edit (the map rounds coordinates)
+SNAP_REACH = 3.0  # other shapes' vertices within this many sizes of the selected shape are snap targets
+
+
+class ShapeHandles(JSCSSMixin, MacroElement):
+    """Move and rotate handles on the edit layer's shape, and vertex snapping (app/static/map_tools)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        ShapeHandles.attach({{ this._parent.get_name() }}, {{ this.layer.get_name() }},
+                            {snapTo: {{ this.snap_to|tojson }}});
+        {% endmacro %}""")
+    default_js = [("shape_handles_js", static_url("map_tools/shape_handles.js"))]
+    default_css = [("shape_handles_css", static_url("map_tools/shape_handles.css"))]
+
+    def __init__(self, layer: folium.GeoJson, snap_to: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "ShapeHandles"
+        self.layer, self.snap_to = layer, snap_to
 
 
 @dataclass(frozen=True)
@@ -30,9 +53,11 @@ class MapEdits:
     drawn: tuple[str, ...]
 
 
-def add_editor(m: folium.Map, kind: str, instance_id: int | None, wkt: str | None, transform) -> None:
-    """Put the selected instance's shape (raster-CRS WKT) in an editable layer with the edit and draw tools
-    (polygons for buildings, lines for railway tracks)."""
+def add_editor(m: folium.Map, kind: str, instance_id: int | None, wkt: str | None, transform,
+               others: list[str] = ()) -> None:
+    """Put the selected instance's shape (raster-CRS WKT) in an editable layer with move and rotate handles,
+    the edit and draw tools (polygons for buildings, lines for railway tracks), and snapping to the
+    vertices of `others` (raster-CRS WKT) near it."""
     features = [] if wkt is None else [{"type": "Feature", "properties": {"instance_id": instance_id},
                                         "geometry": pixel_frame(wkt, transform)}]
     # control=False: the map's layer control is rendered before this layer exists; it stays always on
@@ -43,6 +68,21 @@ def add_editor(m: folium.Map, kind: str, instance_id: int | None, wkt: str | Non
     tools[DRAW_TOOL[kind]] = {"shapeOptions": {"color": "#00e5ff"}}
     Draw(feature_group=layer, draw_options=tools, edit_options={"edit": True, "remove": False},
          show_geometry_on_click=False).add_to(m)
+    ShapeHandles(layer, snap_targets(wkt, others, transform)).add_to(m)
+
+
+def snap_targets(wkt: str | None, others: list[str], transform) -> list[list[float]]:
+    """The distinct vertices, in the map's frame, of the shapes among `others` (raster-CRS WKT) that lie
+    within SNAP_REACH sizes of the selected shape `wkt`."""
+    if wkt is None or not others:
+        return []
+    selected = shape(pixel_frame(wkt, transform))
+    minx, miny, maxx, maxy = selected.bounds
+    reach = SNAP_REACH * max(maxx - minx, maxy - miny, 1.0)
+    near = [g for g in (shape(pixel_frame(o, transform)) for o in others) if g.distance(selected) <= reach]
+    if not near:
+        return []
+    return np.unique(np.round(shapely.get_coordinates(near), 3), axis=0).tolist()
 
 
 def map_edits(state: dict, instance_id: int | None, wkt: str | None, transform) -> MapEdits:

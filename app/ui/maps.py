@@ -14,7 +14,8 @@ from folium.plugins import Draw
 from folium.template import Template
 from streamlit_folium import st_folium
 
-VENDOR_URL = "/app/static/vendor"
+STATIC_URL = "/app/static"
+VENDOR_URL = f"{STATIC_URL}/vendor"
 VENDOR_DIR = Path(__file__).resolve().parents[1] / "static" / "vendor"
 FETCH_HINT = "run `make assets` (or `bash scripts/fetch_web_assets.sh`) from the repository root"
 
@@ -49,9 +50,14 @@ class RemoteAssetError(ValueError):
     """A map would make the browser fetch something from another host."""
 
 
+def static_url(relative: str) -> str:
+    """The URL Streamlit serves a file of app/static at."""
+    return f"{STATIC_URL}/{relative}"
+
+
 def vendor_url(relative: str) -> str:
     """The URL Streamlit serves a vendored file at."""
-    return f"{VENDOR_URL}/{relative}"
+    return static_url(f"vendor/{relative}")
 
 
 def missing_assets() -> list[str]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
+import rasterio
 import shapely
 from playwright.sync_api import expect
 from shapely import affinity
@@ -208,3 +210,122 @@ def test_a_vertex_dragged_on_the_map_and_a_drawn_building_are_saved_and_exported
     edited = gpd.GeoSeries([shapely.from_wkt(verdict.final_geometry_wkt)],
                            crs=_raster_crs(instance_id)).to_crs(exported.crs).iloc[0]
     assert exported.geometry.apply(lambda g: g.equals_exact(edited, 1e-9)).any()  # in the annotations' CRS
+
+
+def _centre(locator) -> tuple[float, float]:
+    place = locator.bounding_box()
+    return place["x"] + place["width"] / 2, place["y"] + place["height"] / 2
+
+
+def _focused_map(page, folium_frame):
+    """The map's frame, focused: pressing in an unfocused map scrolls the page under the mouse."""
+    frame = folium_frame(page)
+    frame.locator(".leaflet-container").focus()
+    page.wait_for_timeout(200)
+    return frame
+
+
+def _drag(page, start: tuple[float, float], end: tuple[float, float], alt: bool = False) -> None:
+    """Press at `start`, move to `end` in steps and release (screen px), holding Alt if asked."""
+    if alt:
+        page.keyboard.down("Alt")
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move((start[0] + end[0]) / 2, (start[1] + end[1]) / 2, steps=4)
+    page.mouse.move(*end, steps=4)
+    page.mouse.up()
+    if alt:
+        page.keyboard.up("Alt")
+
+
+def _save_edited_shape(page, wait_for_app) -> Verdict:
+    """Click "Save edited shape" once the map has reported the edit; returns the verdict it stored."""
+    count = len(_rows(Verdict))
+    save_shape = page.get_by_role("button", name="Save edited shape")
+    expect(save_shape).to_be_enabled()
+    save_shape.click()
+    wait_for_app(page, text="adjusted.")
+    verdicts = _rows(Verdict, Verdict.kind == VerdictKind.geometry)
+    assert len(verdicts) == count + 1
+    return verdicts[-1]
+
+
+def _pixels(wkt: str, instance_id: int) -> np.ndarray:
+    """A raster-CRS geometry's vertices as (column, row) px of its raster."""
+    from annotation_db.models import Raster
+
+    with session_scope() as session:
+        raster = session.get(Raster, session.get(Instance, instance_id).raster_id)
+        transform = rasterio.Affine(*raster.transform[:6])
+    return np.array([~transform @ tuple(p) for p in shapely.get_coordinates(shapely.from_wkt(wkt))])
+
+
+def test_the_selected_shape_is_moved_and_rotated_by_its_handles_and_a_dragged_vertex_snaps(
+        log_in, page, streamlit_server, wait_for_app, folium_frame, app_data):
+    url = streamlit_server(MAIN, env=NO_DEMO, data_dir=app_data)
+    log_in(page, url, "rita", PASSWORD)
+    page.get_by_role("link", name="Geometry review").click()
+    wait_for_app(page, text="Tile tile_000.tif")
+
+    # move: 40 screen px east with Alt held (no snapping); every vertex shifts by the same vector
+    moved_id = int(_shown_instance(page).split()[0][1:])
+    handle = _focused_map(page, folium_frame).locator(".shape-move")
+    expect(handle).to_have_count(1)
+    x, y = _centre(handle)
+    _drag(page, (x, y), (x + 40, y), alt=True)
+    verdict = _save_edited_shape(page, wait_for_app)
+    assert verdict.instance_id == moved_id
+    before, after = _pixels(_base_shape(moved_id), moved_id), _pixels(verdict.final_geometry_wkt, moved_id)
+    shift = after - before
+    assert np.allclose(shift, shift[0], atol=0.02)  # a pure translation
+    assert shift[0][0] > 1 and abs(shift[0][1]) < 0.02 * shift[0][0] + 0.02  # east, as dragged
+
+    # rotate: the rotate handle swung 30 degrees about the move handle turns every vertex by that angle
+    turned_id = int(_shown_instance(page, other_than=f"#{moved_id}").split()[0][1:])
+    frame = _focused_map(page, folium_frame)
+    expect(frame.locator(".shape-rotate")).to_have_count(1)
+    (hx, hy), (cx, cy) = _centre(frame.locator(".shape-rotate")), _centre(frame.locator(".shape-move"))
+    turn = np.radians(30)  # on screen, y down: clockwise as seen
+    end = (cx + np.cos(turn) * (hx - cx) - np.sin(turn) * (hy - cy), cy + np.sin(turn) * (hx - cx) + np.cos(turn) * (hy - cy))
+    _drag(page, (hx, hy), end, alt=True)
+    verdict = _save_edited_shape(page, wait_for_app)
+    assert verdict.instance_id == turned_id
+    before, after = _pixels(_base_shape(turned_id), turned_id), _pixels(verdict.final_geometry_wkt, turned_id)
+    centre = (before.min(axis=0) + before.max(axis=0)) / 2  # the shape's bounding-box centre, px
+    radii = np.linalg.norm(before - centre, axis=1)
+    assert np.allclose(np.linalg.norm(after - centre, axis=1), radii, atol=0.05)  # turned about that centre
+    angles = np.degrees(np.arctan2(*(after - centre).T[::-1]) - np.arctan2(*(before - centre).T[::-1]))
+    angles = (angles + 180) % 360 - 180
+    assert np.allclose(angles, 30, atol=2)  # rows grow downward, so clockwise on screen is +30 in (col, row)
+
+    # snap: a vertex dropped 4 px from another building's vertex lands exactly on it
+    snapped_id = int(_shown_instance(page, other_than=f"#{turned_id}").split()[0][1:])
+    frame = _focused_map(page, folium_frame)
+    frame.locator("a.leaflet-draw-edit-edit").click()
+    vertices = frame.locator(".leaflet-editing-icon")
+    expect(vertices.first).to_be_visible()
+    shown = _pixels(_base_shape(snapped_id), snapped_id)[:-1]
+    (x0, y0), (x2, y2) = _centre(vertices.nth(0)), _centre(vertices.nth(2))
+    scale = np.hypot(x2 - x0, y2 - y0) / np.hypot(*(shown[2] - shown[0]))  # screen px per raster px
+    on_screen = lambda px: (x0 + scale * (px[0] - shown[0][0]), y0 + scale * (px[1] - shown[0][1]))  # noqa: E731
+    shapes = [(i.id, i.geometry_wkt) for i in _rows(Instance) if i.id != snapped_id]
+    shapes += [(p.instance_id, p.payload["geometry_wkt"]) for p in _rows(Proposal) if p.instance_id != snapped_id]
+    targets = np.unique(np.concatenate([_pixels(wkt, i) for i, wkt in shapes]).round(6), axis=0)
+    corner = frame.locator(".leaflet-container").bounding_box()
+    candidates = []
+    for target in targets:
+        tx, ty = on_screen(target)
+        inside = (corner["x"] + 30 < tx < corner["x"] + corner["width"] - 30
+                  and corner["y"] + 30 < ty < corner["y"] + corner["height"] - 30)
+        nearest_other = np.sort(np.linalg.norm((targets - target) * scale, axis=1))[1]
+        if inside and nearest_other > 8:
+            candidates.append((np.hypot(tx - x0, ty - y0), tuple(target)))
+    assert candidates, "no other building's vertex is on screen"
+    target = np.array(min(candidates)[1])
+    tx, ty = on_screen(target)
+    _drag(page, (x0, y0), (tx + 2, ty + 2))  # 2.8 px off, nearer to it than to any other vertex
+    frame.locator('a[title="Save changes"]').click()
+    wait_for_app(page)
+    verdict = _save_edited_shape(page, wait_for_app)
+    assert verdict.instance_id == snapped_id
+    assert np.allclose(_pixels(verdict.final_geometry_wkt, snapped_id)[0], target, atol=0.01)
