@@ -14,6 +14,7 @@ from annotation_db.engine import session_scope
 from annotation_db.migrate import upgrade_database
 from annotation_db.models import Role
 from annotation_db.projects import ProjectError
+from annotation_db.reports import write_plan
 from annotation_db.verdicts import VerdictError
 from core.errors import InputError
 
@@ -116,11 +117,14 @@ def _password(env_var: str | None) -> str:
 
 
 def _run_import(args, importer: Callable, *inputs, after: Callable | None = None) -> int:
-    """Read and check everything first (no write transaction), then write it all in one short one."""
+    """Read and check everything first (no write transaction), then write it (with `after`, in one
+    transaction with the rows)."""
     plan = importer.plan(*inputs, progress=_terminal_progress)
-    with session_scope(immediate=True) as session:
-        report = plan.apply(session)
-        if after is not None:
+    if after is None:
+        report = write_plan(plan)
+    else:
+        with session_scope(immediate=True) as session:
+            report = plan.apply(session)
             after(session)
     _terminal_progress(1, 1, "done")
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())

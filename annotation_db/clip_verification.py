@@ -26,6 +26,7 @@ from annotation_db.assignment import ClipInfo, complete_assignment, hold_lease, 
 from annotation_db.engine import session_scope
 from annotation_db.models import (Answer, Assignment, Clip, CurationDecision, Project, ProjectKind, User,
                                   Verdict, VerdictKind, as_utc)
+from annotation_db.projects import list_projects
 from annotation_db.verdicts import VerdictError, record_verdict
 
 KEPT, DROPPED, UNDECIDED = "kept", "dropped", "undecided"
@@ -83,8 +84,7 @@ class VerificationReport:
 def verification_projects() -> dict[str, int]:
     """{name: id} of the clip-verification projects, oldest first."""
     with session_scope() as session:
-        return dict(session.exec(select(Project.name, Project.id).where(
-            Project.kind == ProjectKind.clip_verification).order_by(Project.id)).all())
+        return {p.name: p.id for p in list_projects(session, ProjectKind.clip_verification)}
 
 
 def class_samples(session: Session, project_id: int,

@@ -15,7 +15,7 @@ from annotation_db.engine import session_scope
 from annotation_db.export_geo import export_geo
 from annotation_db.models import (Assignment, GeometryAction, Instance, Project, ProjectKind, Raster, User,
                                   Verdict, VerdictKind)
-from annotation_db.projects import get_project
+from annotation_db.projects import get_project, list_projects
 from annotation_db.users import get_user
 from annotation_db.verdicts import counted_verdict, latest_instance_proposals, record_verdict
 from core.geodata import geometry_problem
@@ -57,8 +57,7 @@ class TileItem:
 def geo_projects() -> list[str]:
     """Names of the railway and buildings projects."""
     with session_scope() as session:
-        return list(session.exec(select(Project.name).where(Project.kind.in_(GEO_KINDS))
-                                 .order_by(Project.name)))
+        return sorted(p.name for p in list_projects(session, *GEO_KINDS))
 
 
 def next_tile(session: Session, project: Project, user: User) -> TileItem | None:

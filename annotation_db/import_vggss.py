@@ -1,11 +1,13 @@
 """Import a VGG-SS box file: one clip per entry, its boxes kept as a reference verdict.
 
-The file is read and every box checked (and media probed, with --media) before anything is written;
-the write is then one short bulk transaction (see reports.run_import).
+The file is read and every box checked (and media probed, with --media) before anything is written.
+A new project is then written PART_ROWS entries per short transaction, hidden until the last
+(staged_import.py); entries added to an existing project are written in one bulk transaction.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -19,6 +21,8 @@ from annotation_db.users import system_user
 from core.errors import InputError
 from core.media import MEDIA_SUFFIXES
 from core.vggsound import check_box, read_vggss_entries
+
+PART_ROWS = 5000  # entries a write transaction of a new project holds (about 0.25 s of SQLite's write lock)
 
 
 def plan_vggss(project: str, path: str | Path, media: str | Path | None = None, skip_bad: bool = False,
@@ -46,28 +50,34 @@ def plan_vggss(project: str, path: str | Path, media: str | Path | None = None, 
         rows.append((row_values(clip_row(0, entry["file"], media_path, info, None, str(entry["class"]))),
                      [list(b) for b in boxes]))
 
+    def write_rows(session: Session, project_id: int, part: list[tuple[dict, list]]) -> None:
+        keys = [clip["key"] for clip, _ in part]
+        insert_rows(session, Clip, [{**clip, "project_id": project_id} for clip, _ in part])
+        ids = dict(session.exec(select(Clip.key, Clip.id).where(Clip.project_id == project_id,
+                                                                 Clip.key.in_(keys))).all())
+        verdict = row_values(Verdict(project_id=project_id, user_id=system_user(session).id,
+                                     kind=VerdictKind.boxes, clip_id=0, cannot_localise=False,
+                                     source=f"import:{path.name}"))
+        insert_rows(session, Verdict, [{**verdict, "clip_id": ids[clip["key"]], "boxes": boxes}
+                                       for clip, boxes in part])
+        report.created["clips"] += len(part)
+        report.created["boxes"] += sum(len(boxes) for _, boxes in part)
+
     def write(session: Session, report: ImportReport) -> None:
         target = ensure_project(session, project, ProjectKind.localization)
-        reference = system_user(session)
         now_taken = clip_keys(session, target.id)  # someone may have imported some meanwhile
-        fresh = [(clip, boxes) for clip, boxes in rows if clip["key"] not in now_taken]
         for clip, _ in rows:
             if clip["key"] in now_taken:
                 report.warnings.append(f"{clip['key']}: already in the project, left unchanged")
-        insert_rows(session, Clip, [{**clip, "project_id": target.id} for clip, _ in fresh])
-        ids = dict(session.exec(select(Clip.key, Clip.id).where(Clip.project_id == target.id)).all())
-        verdict = row_values(Verdict(project_id=target.id, user_id=reference.id, kind=VerdictKind.boxes,
-                                     clip_id=0, cannot_localise=False, source=f"import:{path.name}"))
-        insert_rows(session, Verdict, [{**verdict, "clip_id": ids[clip["key"]], "boxes": boxes}
-                                       for clip, boxes in fresh])
-        report.created["clips"] += len(fresh)
-        report.created["boxes"] += sum(len(boxes) for _, boxes in fresh)
-        missing = sum(clip["media_path"] is None for clip, _ in fresh)
-        if missing:
-            report.warnings.append(f"{missing} clip(s) have no media file; their boxes are "
-                                   "kept and can be exported, but they cannot be played")
+        write_rows(session, target.id, [(clip, boxes) for clip, boxes in rows if clip["key"] not in now_taken])
 
-    return ImportPlan(report, write)
+    missing = sum(clip["media_path"] is None for clip, _ in rows)
+    if missing:
+        report.warnings.append(f"{missing} clip(s) have no media file; their boxes are "
+                               "kept and can be exported, but they cannot be played")
+    parts = [partial(write_rows, part=rows[start:start + PART_ROWS]) for start in range(0, len(rows), PART_ROWS)]
+    return ImportPlan(report, write, new_project=None if existing else ProjectKind.localization, parts=parts,
+                      progress=progress)
 
 
 @planned(plan_vggss)

@@ -14,7 +14,7 @@ from annotation_db.engine import session_scope
 from annotation_db.export_vggss import export_vggss
 from annotation_db.models import (Assignment, Clip, Project, ProjectKind, Proposal, User, Verdict,
                                   VerdictKind)
-from annotation_db.projects import get_project
+from annotation_db.projects import get_project, list_projects
 from annotation_db.users import get_user
 from annotation_db.verdicts import counted_verdict, record_verdict
 from core.localizer.metrics import box_mask, ciou, consensus_mask
@@ -90,8 +90,7 @@ class AgreementOverview:
 def localization_projects() -> list[str]:
     """Names of the localisation projects, oldest first."""
     with session_scope() as session:
-        return list(session.exec(select(Project.name).where(Project.kind == ProjectKind.localization)
-                                 .order_by(Project.id)))
+        return [p.name for p in list_projects(session, ProjectKind.localization)]
 
 
 def _user_boxes(session: Session, project_id: int, clip_id: int, user_id: int) -> Verdict | None:

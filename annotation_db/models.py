@@ -141,6 +141,9 @@ class Project(SQLModel, table=True):
         "model_versions.id", "fk_projects_active_model_version")
     # e.g. {"max_shift_m": 5.0}: the expected misalignment of a geo project (default: the model card's)
     settings: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    # while an import writes a new project in short transactions: the importer (host:pid); the project
+    # is hidden from everyone until its last transaction clears this (annotation_db/staged_import.py)
+    importing: Optional[str] = None
 
 
 class Raster(SQLModel, table=True):

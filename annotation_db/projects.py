@@ -32,13 +32,18 @@ def get_project(session: Session, name: str) -> Project:
     project = session.exec(select(Project).where(Project.name == name)).first()
     if project is None:
         raise ProjectError(f"no project named {name!r}")
+    if project.importing:
+        raise ProjectError(f"project {name!r} is still being imported")
     return project
 
 
 def existing_project(session: Session, name: str, kind: ProjectKind | str) -> Project | None:
-    """The project `name` if there is one (None if not); ProjectError if it has another kind."""
+    """The project `name` if there is one (None if not, or if an import is still writing it as a new
+    project); ProjectError if it has another kind."""
     kind = ProjectKind(kind)
     project = session.exec(select(Project).where(Project.name == name)).first()
+    if project is not None and project.importing:
+        return None
     if project is not None and project.kind != kind:
         raise ProjectError(f"project {name!r} is a {project.kind.value} project, not {kind.value}")
     return project
@@ -52,14 +57,17 @@ def ensure_project(session: Session, name: str, kind: ProjectKind | str, **field
         project = Project(name=check_project_name(name.strip()), kind=kind, **fields)
         session.add(project)
         session.flush()
+    elif project.importing:
+        raise ProjectError(f"project {name!r} is still being imported")
     elif project.kind != kind:
         raise ProjectError(f"project {name!r} is a {project.kind.value} project, not {kind.value}")
     return project
 
 
-def list_projects(session: Session) -> list[Project]:
-    """All projects, oldest first."""
-    return list(session.exec(select(Project).order_by(Project.id)))
+def list_projects(session: Session, *kinds: ProjectKind) -> list[Project]:
+    """The projects (of `kinds`, if given), oldest first; not those an import is still writing."""
+    query = select(Project).where(Project.importing.is_(None)).order_by(Project.id)
+    return list(session.exec(query.where(Project.kind.in_(kinds)) if kinds else query))
 
 
 def project_kinds() -> dict[str, str]:

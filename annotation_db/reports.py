@@ -12,6 +12,8 @@ from sqlalchemy import insert
 from sqlmodel import Session, SQLModel
 
 from annotation_db.engine import session_scope
+from annotation_db.models import ProjectKind
+from annotation_db.staged_import import write_new_project
 from core.errors import InputError
 
 # progress(done, total, what) for progress bars in the app and the CLI
@@ -71,14 +73,20 @@ def _listed(label: str, items: list[str]) -> list[str]:
 
 @dataclass
 class ImportPlan:
-    """An import read and checked in full, ready to be written in one short transaction.
+    """An import read and checked in full, ready to be written.
 
-    `write(session, report)` adds the rows (bulk inserts) and their counts to the report; it may still
-    refuse (e.g. everything already imported by someone else meanwhile) by raising.
+    `write(session, report)` adds the rows (bulk inserts) and their counts to the report in the caller's
+    transaction; it may still refuse (e.g. everything already imported by someone else meanwhile) by
+    raising. A plan that makes a new project (`new_project`, its kind) may also offer `parts`: the same
+    rows as pieces `part(session, project_id)`, each written in a short transaction of its own while the
+    project stays hidden (staged_import.py), with `progress(parts written, parts, "writing")` after each.
     """
 
     report: ImportReport
     write: Callable[[Session, ImportReport], None]
+    new_project: Optional[ProjectKind] = None
+    parts: list[Callable[[Session, int], None]] = field(default_factory=list)
+    progress: Progress = None
 
     def apply(self, session: Session) -> ImportReport:
         """Write the plan in the caller's transaction; returns the report."""
@@ -113,14 +121,21 @@ def run_import(importer: Callable[..., ImportReport], *args: Any) -> ImportRepor
     """Run an import (a function taking a session, then `args`); all of it is kept or none of it.
 
     A planned importer (see planned()) reads and checks its input first with no write transaction
-    open, so annotators keep working meanwhile; then one short write transaction stores everything.
-    On any error nothing is kept: the transaction is rolled back and the error raised.
+    open, so annotators keep working meanwhile; then write_plan() stores it. On any error nothing is
+    kept and the error is raised.
     """
     planner = getattr(importer, "plan", None)
     if planner is None:
         with session_scope(immediate=True) as session:
             return importer(session, *args)
-    plan = planner(*args)
+    return write_plan(planner(*args))
+
+
+def write_plan(plan: ImportPlan) -> ImportReport:
+    """Store a checked plan: a new project in short transactions, hidden until done, if the plan has parts;
+    else in one transaction."""
+    if plan.new_project is not None and plan.parts:
+        return write_new_project(plan)
     with session_scope(immediate=True) as session:
         return plan.apply(session)
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from annotation_db.assignment import complete_assignment, hold_lease, next_assignment
 from annotation_db.engine import session_scope
 from annotation_db.models import Assignment, Clip, Project, ProjectKind, Proposal, User, Verdict, VerdictKind
-from annotation_db.projects import get_project
+from annotation_db.projects import get_project, list_projects
 from annotation_db.users import get_user
 from annotation_db.verdicts import MAX_OFFSET_FRAMES, counted_verdict, record_verdict
 from core.config import get_settings
@@ -42,8 +42,7 @@ class SyncItem:
 def sync_projects() -> list[str]:
     """Names of the synchronisation projects."""
     with session_scope() as session:
-        return list(session.exec(select(Project.name).where(Project.kind == ProjectKind.sync)
-                                 .order_by(Project.name)))
+        return sorted(p.name for p in list_projects(session, ProjectKind.sync))
 
 
 def next_sync_item(session: Session, project: Project, user: User) -> SyncItem | None:

@@ -83,3 +83,74 @@ def test_a_failure_in_the_middle_of_the_write_keeps_nothing(database, tmp_path, 
     twice = run_import(import_vggss, "vggss", _boxes_file(tmp_path, 55))
     assert twice.created["clips"] == 5 and _counts() == (1, 55, 55)
     assert sum("already in the project" in w for w in twice.warnings) == 50
+
+
+def test_a_new_project_is_written_in_short_transactions_and_hidden_until_the_last(database, tmp_path,
+                                                                                 monkeypatch):
+    from annotation_db.projects import ProjectError, get_project, list_projects
+
+    monkeypatch.setattr("annotation_db.import_vggss.PART_ROWS", 10)
+    monkeypatch.setenv("SQLITE_BUSY_TIMEOUT_MS", "200")  # a write lock held across parts would fail the write below
+    from annotation_db.engine import get_engine
+    from core.config import get_settings
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    seen = []
+
+    def progress(done: int, total: int, what: str) -> None:
+        if what != "writing" or done == total:
+            return
+        with session_scope(immediate=True) as session:  # between two parts: others write, and see nothing
+            create_user(session, f"ann{done}", Role.annotator, "password1")
+            with pytest.raises(ProjectError, match="still being imported"):
+                get_project(session, "vggss")
+            seen.append((done, [p.name for p in list_projects(session)]))
+
+    report = run_import(import_vggss, "vggss", _boxes_file(tmp_path, 45), None, False, progress)
+    assert report.created["clips"] == 45 and _counts() == (1, 45, 45)
+    assert seen == [(1, []), (2, []), (3, []), (4, [])]  # after each of the 5 parts but the last
+    with session_scope() as session:
+        assert get_project(session, "vggss").importing is None
+        assert len(session.exec(select(User)).all()) == 4 + 1  # the four annotators and the reference user
+
+
+def test_a_failing_part_removes_the_parts_before_it(database, tmp_path, monkeypatch):
+    monkeypatch.setattr("annotation_db.import_vggss.PART_ROWS", 10)
+    real, parts = reports.insert_rows, []
+
+    def failing(session, model, rows):
+        parts.append(model.__name__)
+        if len(parts) == 6:  # the verdicts of the third part
+            raise OSError("disk full")
+        real(session, model, rows)
+
+    monkeypatch.setattr("annotation_db.import_vggss.insert_rows", failing)
+    with pytest.raises(OSError, match="disk full"):
+        run_import(import_vggss, "vggss", _boxes_file(tmp_path, 50))
+    assert _counts() == (0, 0, 0)
+
+
+def test_a_project_left_hidden_by_a_dead_importer_is_replaced_and_a_live_one_is_left_alone(database, tmp_path):
+    import subprocess
+    import sys
+
+    from annotation_db.models import ProjectKind
+    from annotation_db.projects import ProjectError, existing_project
+    from annotation_db.staged_import import importer_tag
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = importer_tag().rpartition(":")[0]
+    with session_scope() as session:
+        session.add(Project(name="vggss", kind=ProjectKind.localization, importing=f"{host}:{dead.pid}"))
+        session.add(Project(name="busy", kind=ProjectKind.localization, importing=importer_tag()))
+    with session_scope() as session:
+        assert existing_project(session, "vggss", ProjectKind.localization) is None
+    report = run_import(import_vggss, "vggss", _boxes_file(tmp_path, 12))
+    assert report.created["clips"] == 12
+    with pytest.raises(ProjectError, match="being imported by another process"):
+        run_import(import_vggss, "busy", _boxes_file(tmp_path, 12))
+    with session_scope() as session:
+        names = {p.name: p.importing for p in session.exec(select(Project))}
+    assert names == {"vggss": None, "busy": importer_tag()}

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
-
 from annotation_db.engine import session_scope
-from annotation_db.models import Project
-from annotation_db.projects import get_project
+from annotation_db.projects import get_project, list_projects
 from annotation_db.users import get_user
 from training.comparison import headline_row, parent_vs_child
 from training.families import family_for_kind, get_family
@@ -16,8 +13,7 @@ from training.registry import promote_version, versions_of
 def projects_served(family: str) -> list[str]:
     """Names of the projects a family proposes for, oldest first."""
     with session_scope() as session:
-        return [p.name for p in session.exec(select(Project).order_by(Project.id))
-                if p.kind.value in get_family(family).project_kinds]
+        return [p.name for p in list_projects(session) if p.kind.value in get_family(family).project_kinds]
 
 
 def version_table(family: str) -> list[dict]:
