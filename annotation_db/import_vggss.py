@@ -22,7 +22,7 @@ from core.errors import InputError
 from core.media import MEDIA_SUFFIXES
 from core.vggsound import check_box, read_vggss_entries
 
-PART_ROWS = 5000  # entries a write transaction of a new project holds (about 0.25 s of SQLite's write lock)
+PART_ROWS = 1000  # entries per write transaction of a new project (about 50 ms of SQLite's write lock)
 
 
 def plan_vggss(project: str, path: str | Path, media: str | Path | None = None, skip_bad: bool = False,

@@ -1,5 +1,5 @@
-"""Imports read and check everything before their one write transaction, and keep all or nothing,
-on SQLite and on PostgreSQL."""
+"""Imports read and check everything before they write, and keep all or nothing, on SQLite and on
+PostgreSQL; a new project is written in short transactions, hidden until the last."""
 
 from __future__ import annotations
 
