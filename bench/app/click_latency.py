@@ -9,6 +9,7 @@ clip key elsewhere), timed inside the page with performance.now() from just befo
 "Idle" is when, after that, Streamlit also reports the script run finished (the whole redraw done).
 
     .venv/bin/python bench/app/click_latency.py --verdicts 10
+    .venv/bin/python bench/app/click_latency.py --keyboard-tile --tile-size 1024   # 80 buildings by keyboard
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
 PYTHON = sys.executable
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -209,6 +211,21 @@ def measure_page(page, spec: tuple, verdicts: int, settle_ms: int) -> dict:
     return summary
 
 
+KEYBOARD_PROJECT = "a-keyboard-tile"  # listed first on Geometry review, so the page opens on it
+
+
+def add_keyboard_tile(run: Path, size: int) -> None:
+    """A buildings project of one generated `size` px tile (1,024 px: 80 buildings) with AutoCorrect
+    proposals, in the run's database."""
+    from core.synthetic.geo import generate_geo
+
+    data = generate_geo(kind="buildings", tiles=1, size=size, seed=8, out=run / "keyboard-tile")
+    for command in (["annotation_db", "import-geo", "--project", KEYBOARD_PROJECT, "--kind", "buildings",
+                     "--rasters", str(data / "rasters"), "--annotations", str(data / "annotations.geojson")],
+                    ["training", "predict", "autocorrect", "--project", KEYBOARD_PROJECT]):
+        subprocess.run([PYTHON, "-m", *command], cwd=REPO, env=_env(run), check=True, stdout=subprocess.DEVNULL)
+
+
 def review_tile_by_keyboard(page, run: Path, max_keys: int = 400) -> dict:
     """Geometry review of one whole tile with the keyboard alone: A where a confident correction can be
     accepted, else K (keep original), until the tile is done; verdicts counted in the run's database."""
@@ -258,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle-ms", type=int, default=300, help="pause after each item is idle")
     parser.add_argument("--keep-run", action="store_true", help="keep the run folder (server log, database)")
     parser.add_argument("--screenshots", type=Path, help="save a screenshot of a page that fails here")
+    parser.add_argument("--tile-size", type=int,
+                        help="with --keyboard-tile: review a generated buildings tile of this many px a side "
+                             "(1024: 80 buildings) instead of the demo's first tile")
     parser.add_argument("--keyboard-tile", action="store_true",
                         help="instead: review one whole Geometry review tile with the keyboard alone")
     args = parser.parse_args(argv)
@@ -265,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
 
     seed(args.workspace)
     run = fresh_run_dir(args.workspace)
+    if args.keyboard_tile and args.tile_size:
+        add_keyboard_tile(run, args.tile_size)
     process, url = start_server(run)
     results = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
                "verdicts_per_page": args.verdicts, "pages": {}}
