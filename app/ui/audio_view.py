@@ -1,5 +1,4 @@
-"""What the audio review pages show of a clip's sound and pictures: a spectrogram image, the autoplay setting
-and keys that step the player one frame."""
+"""The audio review pages' spectrogram picture, autoplay setting and frame-step keys."""
 
 from __future__ import annotations
 
@@ -10,10 +9,9 @@ from matplotlib import colormaps
 from PIL import Image
 
 from core.media import read_audio
+from core.spectrogram import display_spectrogram
 
 SAMPLE_RATE = 16000  # Hz; the spectrogram shows 0 to 8 kHz
-WINDOW, HOP = 512, 128  # samples of one STFT frame (32 ms) and between frames (8 ms)
-DYNAMIC_RANGE_DB = 70.0  # the quietest shown is this far below the loudest
 AUTOPLAY_KEY = "review_autoplay"
 _PREFERENCE = "review_autoplay_preference"  # kept when a page without the toggle drops the widget's state
 
@@ -21,16 +19,9 @@ _PREFERENCE = "review_autoplay_preference"  # kept when a page without the toggl
 @st.cache_data(max_entries=64, show_spinner=False)
 def spectrogram_image(media_path: str, start_s: float = 0.0, end_s: float | None = None,
                       width: int = 640, height: int = 160) -> np.ndarray:
-    """(height, width, 3) uint8 log-magnitude spectrogram of the clip's mono sound in [start_s, end_s):
-    time left to right, frequency (0 to 8 kHz) bottom to top, magma colours over DYNAMIC_RANGE_DB."""
-    samples = read_audio(media_path, SAMPLE_RATE, start_s, end_s)
-    if samples.size < WINDOW:
-        samples = np.pad(samples, (0, WINDOW - samples.size))
-    frames = np.lib.stride_tricks.sliding_window_view(samples, WINDOW)[::HOP] * np.hanning(WINDOW)
-    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
-    decibels = 10 * np.log10(power + 1e-12)
-    scaled = np.clip((decibels - decibels.max() + DYNAMIC_RANGE_DB) / DYNAMIC_RANGE_DB, 0.0, 1.0)
-    colours = (colormaps["magma"](scaled.T[::-1])[..., :3] * 255).astype(np.uint8)
+    """(height, width, 3) uint8 magma picture of core.spectrogram's view of the clip's sound in [start_s, end_s) s."""
+    scaled = display_spectrogram(read_audio(media_path, SAMPLE_RATE, start_s, end_s))
+    colours = (colormaps["magma"](scaled)[..., :3] * 255).astype(np.uint8)
     return np.asarray(Image.fromarray(colours).resize((width, height), Image.Resampling.BILINEAR))
 
 

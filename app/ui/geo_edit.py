@@ -55,9 +55,7 @@ class MapEdits:
 
 def add_editor(m: folium.Map, kind: str, instance_id: int | None, wkt: str | None, transform,
                others: list[str] = ()) -> None:
-    """Put the selected instance's shape (raster-CRS WKT) in an editable layer with move and rotate handles,
-    the edit and draw tools (polygons for buildings, lines for railway tracks), and snapping to the
-    vertices of `others` (raster-CRS WKT) near it."""
+    """Make the selected shape (raster-CRS WKT) editable on the map, snapping to the `others` near it."""
     features = [] if wkt is None else [{"type": "Feature", "properties": {"instance_id": instance_id},
                                         "geometry": pixel_frame(wkt, transform)}]
     # control=False: the map's layer control is rendered before this layer exists; it stays always on
@@ -72,8 +70,7 @@ def add_editor(m: folium.Map, kind: str, instance_id: int | None, wkt: str | Non
 
 
 def snap_targets(wkt: str | None, others: list[str], transform) -> list[list[float]]:
-    """The distinct vertices, in the map's frame, of the shapes among `others` (raster-CRS WKT) that lie
-    within SNAP_REACH sizes of the selected shape `wkt`."""
+    """Map-frame vertices of the `others` (raster-CRS WKT) within SNAP_REACH sizes of the shape `wkt`."""
     if wkt is None or not others:
         return []
     selected = shape(pixel_frame(wkt, transform))
