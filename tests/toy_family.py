@@ -100,6 +100,9 @@ def predict_project(session, project, checkpoint=None, device=None, progress=Non
     net = torch.nn.Conv2d(3, 1, 1)
     net.load_state_dict(load_checkpoint(resolved.path)[0])
     clips = list(session.exec(select(Clip).where(Clip.project_id == project.id)))
+    # end the read snapshot before writing: SQLite refuses at once to turn it into a write once another
+    # connection (the worker's heartbeat, every JOB_HEARTBEAT_SECONDS) has committed meanwhile
+    session.commit()
     with torch.no_grad():
         scores = _score(net, torch.tensor([_pixels(c.key) for c in clips])).tolist() if clips else []
     proposals = [NewProposal(payload={"score": s, "confident": abs(s) > 0.1}, clip_id=c.id)
