@@ -44,7 +44,9 @@ class ModelFamily:
     train(options) -> record dict (also written beside the checkpoint as .train.json)
     evaluate(options) -> report dict; `headline` is the path of its leading number in that report
     predict_project(session, project, checkpoint, device, progress) -> proposals written (progress(done,
-        total) is called with no write transaction open: it writes to the job row on its own connection)
+        total) is called with no write transaction open: it writes to the job row on its own connection;
+        commit the session's reads before the first write, or SQLite refuses it once the worker's
+        heartbeat has committed in between)
     predict_clip(options) -> one clip's prediction as a JSON-ready dict (families that take clips)
     build_training_set(session, project_id, out_dir) -> VerdictTrainingSet from people's verdicts
     ignore_verdicts(session, data, project_id) -> the same set with the verdicts' labels removed (a
