@@ -28,9 +28,12 @@ def saving() -> Iterator[None]:
 
 
 def show_flashes() -> None:
-    """Show and forget the pending messages."""
-    for message, warning in st.session_state.pop(_KEY, []):
-        if warning:
-            st.warning(message, icon=":material/warning:")
-        else:
-            st.success(message, icon=":material/check_circle:")
+    """Show and forget the pending messages, in a container that is there even with none to show."""
+    # a message that came and went must not move what follows: tabs after it would be redrawn as new
+    # and open on their first tab
+    with st.container():
+        for message, warning in st.session_state.pop(_KEY, []):
+            if warning:
+                st.warning(message, icon=":material/warning:")
+            else:
+                st.success(message, icon=":material/check_circle:")
