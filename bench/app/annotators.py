@@ -156,7 +156,8 @@ def run(url: str, annotators: int, per_annotator: int, items: int, think_ms: flo
     for r in results:
         for kind, n in r["errors"].items():
             errors[kind] = errors.get(kind, 0) + n
-    expected = annotators * (per_annotator + 1)  # + each annotator's untimed first verdict
+    # + each annotator's untimed first verdict; no more than the items, each answered once
+    expected = min(annotators * (per_annotator + 1), items)
     return {
         "database": url.split(":", 1)[0], "annotators": annotators, "per_annotator": per_annotator,
         "items": items, "think_ms": think_ms,
