@@ -10,8 +10,6 @@ import of the same name.
 
 from __future__ import annotations
 
-import os
-import socket
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -21,17 +19,13 @@ from sqlmodel import Session, select
 from annotation_db.engine import session_scope
 from annotation_db.models import Clip, Project, ProjectKind, Verdict, as_utc, utcnow
 from annotation_db.projects import ProjectError, check_project_name
+from core.processes import is_alive, local_pid, process_name
 
 if TYPE_CHECKING:
     from annotation_db.reports import ImportPlan, ImportReport
 
 FOREIGN_IMPORT_TIMEOUT = timedelta(hours=6)  # a hidden project of another host's importer is abandoned after
 WRITTEN_TABLES = (Verdict, Clip)  # what a staged import writes besides the project row, children first
-
-
-def importer_tag() -> str:
-    """host:pid of this process, recorded on the project it is importing."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def write_new_project(plan: ImportPlan) -> ImportReport:
@@ -64,23 +58,17 @@ def _hidden_project(session: Session, name: str, kind: ProjectKind) -> int:
         raise ProjectError(f"project {name!r} is being imported by another process ({project.importing})")
     if project is not None:
         _remove(session, project.id)
-    project = Project(name=check_project_name(name), kind=kind, importing=importer_tag())
+    project = Project(name=check_project_name(name), kind=kind, importing=process_name())
     session.add(project)
     session.flush()
     return project.id
 
 
 def _importer_alive(project: Project) -> bool:
-    host, _, pid = project.importing.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():  # cannot look: trust it for a while
+    pid = local_pid(project.importing)
+    if pid is None:  # another host's importer: cannot look, so trust it for a while
         return utcnow() - as_utc(project.created_at) < FOREIGN_IMPORT_TIMEOUT
-    try:
-        os.kill(int(pid), 0)
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
+    return is_alive(pid)
 
 
 def _remove(session: Session, project_id: int) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,9 +189,6 @@ def shifted_media(media_path: str | Path, clip_id: int, offset_frames: int) -> P
         raise ValueError(f"offset_frames must lie in -{MAX_OFFSET_FRAMES}..{MAX_OFFSET_FRAMES}")
     source = Path(media_path)
     target = get_settings().cache_dir / "sync" / f"{clip_id}_{source.stem}_{int(offset_frames):+d}.mp4"
-    if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f"{target.stem}.{uuid.uuid4().hex}.part.mp4")
-        write_shifted(source, partial, int(offset_frames))
-        partial.replace(target)  # two requests for the same cut never see half a file
+    if not target.is_file():  # core.media writes beside it and moves it in: no request sees half a file
+        write_shifted(source, target, int(offset_frames))
     return target

@@ -137,14 +137,14 @@ def test_a_project_left_hidden_by_a_dead_importer_is_replaced_and_a_live_one_is_
 
     from annotation_db.models import ProjectKind
     from annotation_db.projects import ProjectError, existing_project
-    from annotation_db.staged_import import importer_tag
+    from core.processes import process_name
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    host = importer_tag().rpartition(":")[0]
+    host = process_name().rpartition(":")[0]
     with session_scope() as session:
         session.add(Project(name="vggss", kind=ProjectKind.localization, importing=f"{host}:{dead.pid}"))
-        session.add(Project(name="busy", kind=ProjectKind.localization, importing=importer_tag()))
+        session.add(Project(name="busy", kind=ProjectKind.localization, importing=process_name()))
     with session_scope() as session:
         assert existing_project(session, "vggss", ProjectKind.localization) is None
     report = run_import(import_vggss, "vggss", _boxes_file(tmp_path, 12))
@@ -153,4 +153,4 @@ def test_a_project_left_hidden_by_a_dead_importer_is_replaced_and_a_live_one_is_
         run_import(import_vggss, "busy", _boxes_file(tmp_path, 12))
     with session_scope() as session:
         names = {p.name: p.importing for p in session.exec(select(Project))}
-    assert names == {"vggss": None, "busy": importer_tag()}
+    assert names == {"vggss": None, "busy": process_name()}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from annotation_db.engine import session_scope
 from annotation_db.models import JobStatus, TrainingJob, as_utc, utcnow
 from core.config import get_settings
+from core.processes import is_alive, local_pid, process_name
 from training.jobs import (claim_next_job, finish_job, heartbeat, job_log_path, log_tail, requeue_dead_job,
                            silent_jobs)
 from training.progress import JOB_ENV
@@ -33,7 +33,7 @@ WORKER_PID_ENV = "JOB_WORKER_PID"  # set on a job's child: the pid of the worker
 
 def worker_name() -> str:
     """host:pid, recorded on the jobs this worker runs."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return process_name()
 
 
 def run_worker(until_idle: bool = False, poll_s: float = POLL_S,
@@ -43,7 +43,7 @@ def run_worker(until_idle: bool = False, poll_s: float = POLL_S,
     name, done = worker_name(), 0
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    while not stopping and (parent_pid is None or _alive(parent_pid)):
+    while not stopping and (parent_pid is None or is_alive(parent_pid)):
         recover_dead_jobs(name)
         job = claim_next_job(name)
         if job is None:
@@ -95,8 +95,8 @@ def recover_dead_jobs(me: str | None = None) -> dict[int, JobStatus]:
             if me is not None and job.worker == me:
                 continue
             silent = float("inf") if job.heartbeat_at is None else (now - as_utc(job.heartbeat_at)).total_seconds()
-            pid = _local_pid(job.worker)
-            if pid is not None and _alive(pid):
+            pid = local_pid(job.worker)
+            if pid is not None and is_alive(pid):
                 if silent < settings.job_hung_seconds:
                     continue
                 reason = f"worker {job.worker} runs but has not beaten for {silent:.0f} s"
@@ -110,12 +110,6 @@ def recover_dead_jobs(me: str | None = None) -> dict[int, JobStatus]:
     except OperationalError:  # SQLite busy past its timeout: look again on the next round
         pass
     return changed
-
-
-def _local_pid(worker: str | None) -> int | None:
-    """The pid of a worker named host:pid when it runs on this host, else None."""
-    host, _, pid = (worker or "").rpartition(":")
-    return int(pid) if host == socket.gethostname() and pid.isdigit() else None
 
 
 def die_with_worker() -> None:
@@ -171,7 +165,7 @@ def ensure_worker() -> int:
     pid_file = get_settings().data_dir / "worker.pid"
     if pid_file.is_file():
         pid = int(pid_file.read_text() or 0)
-        if pid and _alive(pid):
+        if pid and is_alive(pid):
             return pid
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     log = (get_settings().data_dir / "worker.log").open("ab")
@@ -181,14 +175,3 @@ def ensure_worker() -> int:
                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     pid_file.write_text(str(process.pid))
     return process.pid
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except PermissionError:  # another account's process: it exists
-        pass
-    except OSError:
-        return False
-    status = Path(f"/proc/{pid}/status")
-    return not status.is_file() or "State:\tZ" not in status.read_text()

@@ -18,7 +18,7 @@ from shapely import affinity
 from shapely.geometry import shape
 
 from core.autocorrect.se2 import affine_matrix
-from ui.geo_map import pixel_frame
+from ui.geo_map import pixel_frame, to_pixels
 from ui.maps import static_url
 
 EDIT_LAYER = "Edit shape"
@@ -73,13 +73,14 @@ def snap_targets(wkt: str | None, others: list[str], transform) -> list[list[flo
     """Map-frame vertices of the `others` (raster-CRS WKT) within SNAP_REACH sizes of the shape `wkt`."""
     if wkt is None or not others:
         return []
-    selected = shape(pixel_frame(wkt, transform))
+    selected, shapes = shapely.from_wkt(wkt), shapely.from_wkt(others)  # vectorised: no loop per shape
     minx, miny, maxx, maxy = selected.bounds
-    reach = SNAP_REACH * max(maxx - minx, maxy - miny, 1.0)
-    near = [g for g in (shape(pixel_frame(o, transform)) for o in others) if g.distance(selected) <= reach]
-    if not near:
+    reach = SNAP_REACH * max(maxx - minx, maxy - miny)
+    near = shapes[shapely.distance(shapes, selected) <= reach]
+    if not near.size:
         return []
-    return np.unique(np.round(shapely.get_coordinates(near), 3), axis=0).tolist()
+    cols, rows = to_pixels(shapely.get_coordinates(near), transform).T
+    return np.unique(np.round(np.column_stack([cols, -rows]), 3), axis=0).tolist()
 
 
 def map_edits(state: dict, instance_id: int | None, wkt: str | None, transform) -> MapEdits:

@@ -42,14 +42,19 @@ def view_image_url(path: str, window: tuple[int, int, int, int] | None = None) -
 def chip_window(wkts: list[str], transform, width: int, height: int) -> tuple[int, int, int, int]:
     """(col0, row0, col1, row1) raster px around geometries: CHIP_MARGIN of their size each side, at least
     MIN_CHIP and at most MAX_SIDE px a side (full resolution), inside the tile."""
-    inverse = np.linalg.inv(affine_matrix(transform))
     points = np.concatenate([np.asarray(shapely.from_wkt(w).envelope.exterior.coords) for w in wkts])
-    cols, rows = (inverse[:2, :2] @ points.T + inverse[:2, 2:]).reshape(2, -1)
+    cols, rows = to_pixels(points, transform).T
     extent = max(cols.max() - cols.min(), rows.max() - rows.min(), 1.0)
     side = int(min(max(extent * (1 + 2 * CHIP_MARGIN), MIN_CHIP), MAX_SIDE, max(width, height)))
     col0 = int(np.clip((cols.min() + cols.max()) / 2 - side / 2, 0, max(width - side, 0)))
     row0 = int(np.clip((rows.min() + rows.max()) / 2 - side / 2, 0, max(height - side, 0)))
     return col0, row0, min(col0 + side, width), min(row0 + side, height)
+
+
+def to_pixels(points: np.ndarray, transform) -> np.ndarray:
+    """(n, 2) raster-CRS points as (n, 2) (column, row) px of the raster with that affine transform."""
+    inverse = np.linalg.inv(affine_matrix(transform))
+    return points @ inverse[:2, :2].T + inverse[:2, 2]
 
 
 def pixel_frame(wkt: str, transform) -> dict:
